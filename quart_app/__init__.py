@@ -1,0 +1,42 @@
+"""oncelink: one-time links for secret notes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from quart import Quart
+
+from . import errors, lifecycle, security, templating
+from .clock import Clock, system_clock
+from .config import Settings, load_settings
+from .services import build_services, install
+from .views import auth, dashboard, links
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Room for a 64 KiB note even when a form percent-encodes every byte of it.
+MAX_REQUEST_BYTES = 1024 * 1024
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Quart:
+    """Build the app. Without arguments, settings come from the ONCELINK_* environment."""
+    settings = settings or load_settings()
+    app = Quart(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        MAX_FORM_MEMORY_SIZE=MAX_REQUEST_BYTES,
+        SEND_FILE_MAX_AGE_DEFAULT=3600,
+    )
+    install(app, build_services(settings, clock or system_clock))
+    lifecycle.init_app(app)
+    security.init_app(app)
+    auth.init_app(app)
+    templating.init_app(app)
+    errors.init_app(app)
+    for blueprint in (links.bp, auth.bp, dashboard.bp):
+        app.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,130 @@
+"""Main users: password hashing (argon2id), server-side sessions, and the first-admin setup."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from . import store
+from .services import Services
+from .tokens import LinkError
+
+SESSION_LIFETIME = 14 * 24 * 3600
+SETUP_LINK_LIFETIME = 7 * 24 * 3600
+MIN_PASSWORD_CHARS = 10
+MAX_PASSWORD_CHARS = 1024
+MAX_NAME_CHARS = 64
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Unknown users are checked against this, so a login takes as long either way."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True)
+class NewUser:
+    name: str
+    password: str
+
+
+def problems_with(user: NewUser) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    name = user.name.strip()
+    if not name:
+        problems["name"] = "Choose a user name."
+    elif len(name) > MAX_NAME_CHARS or not all(c.isalnum() or c in "-_." for c in name):
+        problems["name"] = "Use up to 64 letters, digits, dots, dashes or underscores."
+    if len(user.password) < MIN_PASSWORD_CHARS:
+        problems["password"] = f"Use a password of at least {MIN_PASSWORD_CHARS} characters."
+    elif len(user.password) > MAX_PASSWORD_CHARS:
+        problems["password"] = "That password is too long."  # noqa: S105 - a message
+    return problems
+
+
+async def hash_password(password: str) -> str:
+    # Argon2 is deliberately slow; keep it off the event loop.
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def _password_matches(password_hash: str, password: str) -> bool:
+    try:
+        return await asyncio.to_thread(_hasher.verify, password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def add_user(
+    services: Services, user: NewUser, *, is_admin: bool, only_if_first: bool = False
+) -> int | None:
+    """Create a user; None if the name is taken (or, with only_if_first, users exist)."""
+    password_hash = await hash_password(user.password)
+    async with services.db.transaction() as conn:
+        return await store.insert_user(
+            conn,
+            user.name.strip(),
+            password_hash,
+            is_admin=is_admin,
+            now=services.clock(),
+            only_if_first=only_if_first,
+        )
+
+
+async def authenticate(services: Services, name: str, password: str) -> store.User | None:
+    user = await store.user_by_name(services.db.reader, name.strip())
+    matches = await _password_matches(user.password_hash if user else _dummy_hash(), password)
+    return user if user is not None and matches else None
+
+
+def _session_hash(session_id: str) -> bytes:
+    return hashlib.sha256(session_id.encode()).digest()
+
+
+async def start_session(services: Services, user_id: int) -> str:
+    """A new random session id for the cookie; only its hash is stored."""
+    session_id = secrets.token_urlsafe(32)
+    now = services.clock()
+    async with services.db.transaction() as conn:
+        await store.insert_session(
+            conn, _session_hash(session_id), user_id, now=now, expires_at=now + SESSION_LIFETIME
+        )
+    return session_id
+
+
+async def session_user(services: Services, session_id: str) -> store.User | None:
+    return await store.session_user(
+        services.db.reader, _session_hash(session_id), now=services.clock()
+    )
+
+
+async def end_session(services: Services, session_id: str) -> None:
+    async with services.db.transaction() as conn:
+        await store.delete_session(conn, _session_hash(session_id))
+
+
+def csrf_token(services: Services, session_id: str) -> str:
+    """A per-session form token; derived, so nothing more is stored."""
+    key = services.settings.secret_key.encode()
+    return hmac.new(key, b"csrf:" + session_id.encode(), hashlib.sha256).hexdigest()
+
+
+def setup_link(services: Services) -> str:
+    return f"{services.settings.base_url}/setup/{services.signer.issue_setup()}"
+
+
+async def setup_is_open(services: Services, token: str) -> bool:
+    """The setup link works while it is authentic, fresh, and no user exists yet."""
+    try:
+        services.signer.verify_setup(token, max_age=SETUP_LINK_LIFETIME)
+    except LinkError:
+        return False
+    return await store.count_users(services.db.reader) == 0

@@ -1,0 +1,84 @@
+"""The ``oncelink`` command: serve, manage users, prune."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import accounts, shares, store
+from .config import ConfigError
+from .serving import hypercorn_config, open_services, serve
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="oncelink", description="One-time links for secrets.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("serve", help="run the web app under Hypercorn")
+    run.add_argument("--host")
+    run.add_argument("--port", type=int)
+    run.add_argument("--workers", type=int)
+    run.add_argument("--config", type=Path, help="a hypercorn TOML file")
+
+    user = commands.add_parser("user", help="manage main users").add_subparsers(
+        dest="user_command", required=True
+    )
+    add = user.add_parser("add", help="add a user; the password is read from stdin")
+    add.add_argument("name")
+    add.add_argument("--admin", action="store_true")
+    add.add_argument("--password-stdin", action="store_true", required=True)
+    user.add_parser("list", help="list users")
+
+    commands.add_parser("prune", help="erase spent notes and prune the used-link ledger now")
+    return parser
+
+
+async def _add_user(name: str, password: str, *, admin: bool) -> int:
+    new_user = accounts.NewUser(name, password)
+    problems = accounts.problems_with(new_user)
+    if problems:
+        for problem in problems.values():
+            print(f"oncelink: {problem}", file=sys.stderr)
+        return 2
+    async with open_services() as services:
+        if await accounts.add_user(services, new_user, is_admin=admin) is None:
+            print(f"oncelink: a user named {name!r} already exists", file=sys.stderr)
+            return 1
+    print(f"added {'admin' if admin else 'user'} {name}")
+    return 0
+
+
+async def _list_users() -> int:
+    async with open_services() as services:
+        for user in await store.list_users(services.db.reader):
+            print(f"{user.name}\t{'admin' if user.is_admin else 'user'}")
+    return 0
+
+
+async def _prune() -> int:
+    async with open_services() as services:
+        report = await shares.sweep(services)
+    print(f"{report.notes_erased} notes erased, {report.ledger_rows_pruned} ledger rows pruned")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            config = hypercorn_config(
+                args.config, host=args.host, port=args.port, workers=args.workers
+            )
+            return serve(config)
+        if args.command == "user" and args.user_command == "add":
+            password = sys.stdin.readline().rstrip("\r\n")
+            return asyncio.run(_add_user(args.name, password, admin=args.admin))
+        if args.command == "user":
+            return asyncio.run(_list_users())
+        return asyncio.run(_prune())
+    except ConfigError as error:
+        print(f"oncelink: {error}", file=sys.stderr)
+        return 2

@@ -1,0 +1,101 @@
+"""Typed settings read from ``ONCELINK_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PREFIX = "ONCELINK_"
+MIN_KEY_LENGTH = 32
+DAY = 24 * 3600
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance: Path
+    database: Path
+    base_url: str
+    signing_keys: tuple[str, ...]
+    secret_key: str
+    max_ttl: int = 30 * DAY
+    default_ttl: int = 3600
+    rate_limits: bool = True
+    sweep_interval: float = 60.0
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def origin(self) -> str:
+        """``scheme://host[:port]`` of BASE_URL, as browsers send it in ``Origin``."""
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from the environment, generating missing keys in the instance folder."""
+    env = os.environ if environ is None else environ
+
+    def get(name: str, default: str) -> str:
+        return env.get(PREFIX + name, "").strip() or default
+
+    instance = Path(get("INSTANCE", "instance")).resolve()
+    database = Path(get("DATABASE", str(instance / "oncelink.sqlite3")))
+    base_url = get("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).netloc:
+        raise ConfigError(f"{PREFIX}BASE_URL must be an http(s) URL, got {base_url!r}")
+    max_ttl = _int_setting(get("MAX_TTL", str(30 * DAY)), "MAX_TTL", low=300)
+    default_ttl = _int_setting(get("DEFAULT_TTL", "3600"), "DEFAULT_TTL", low=300, high=max_ttl)
+    keys_text = get("SIGNING_KEYS", "")
+    signing_keys = _parse_keys(keys_text) if keys_text else (_instance_key(instance, "signing"),)
+    return Settings(
+        instance=instance,
+        database=database,
+        base_url=base_url,
+        signing_keys=signing_keys,
+        secret_key=get("SECRET_KEY", "") or _instance_key(instance, "session"),
+        max_ttl=max_ttl,
+        default_ttl=default_ttl,
+        rate_limits=get("RATE_LIMITS", "on").lower() not in ("off", "0", "false", "no"),
+    )
+
+
+def _int_setting(text: str, name: str, *, low: int, high: int | None = None) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name} must be a whole number of seconds") from None
+    if value < low or (high is not None and value > high):
+        raise ConfigError(f"{PREFIX}{name}={value} is out of range")
+    return value
+
+
+def _parse_keys(text: str) -> tuple[str, ...]:
+    keys = tuple(key.strip() for key in text.split(",") if key.strip())
+    if any(len(key) < MIN_KEY_LENGTH for key in keys):
+        raise ConfigError(f"each key in {PREFIX}SIGNING_KEYS needs {MIN_KEY_LENGTH}+ characters")
+    return keys
+
+
+def _instance_key(instance: Path, purpose: str) -> str:
+    """Read, or create once with mode 0600, a random key kept in the instance folder."""
+    path = instance / f"{purpose}.key"
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    # Another worker may read the file between create and write: write it in one call.
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()

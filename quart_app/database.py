@@ -1,0 +1,114 @@
+"""SQLite connections for one process: a serialized writer and a reader.
+
+Writes go through one connection guarded by a lock, each inside ``BEGIN IMMEDIATE`` so that
+SQLite's own lock (with ``busy_timeout``) orders writers across processes too. Reads use a
+second connection; in WAL mode they never wait for the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.resources import files
+from pathlib import Path
+
+import aiosqlite
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 10_000
+
+
+async def connect(path: Path) -> aiosqlite.Connection:
+    """Open a connection with the PRAGMAs every connection needs."""
+    _create_private(path)
+    # isolation_level=None: we issue BEGIN/COMMIT ourselves, so sqlite3 never opens a
+    # transaction behind our back and holds the write lock longer than we meant.
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    await conn.execute("PRAGMA journal_mode = WAL")
+    await conn.execute("PRAGMA synchronous = FULL")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only: it holds the notes. SQLite
+    gives its -wal and -shm files the same permissions."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+async def migrate(conn: aiosqlite.Connection) -> None:
+    """Bring the schema to SCHEMA_VERSION; safe when several processes start at once."""
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        (version,) = next(iter(await conn.execute_fetchall("PRAGMA user_version")))
+        if version < SCHEMA_VERSION:
+            for statement in _schema_statements():
+                await conn.execute(statement)
+            await conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        await conn.execute("COMMIT")
+    except BaseException:
+        await conn.execute("ROLLBACK")
+        raise
+
+
+def _schema_statements() -> list[str]:
+    text = files("quart_app").joinpath("schema.sql").read_text()
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+async def _rollback(conn: aiosqlite.Connection) -> None:
+    # Cancellation can land after BEGIN was queued but before it ran; the connection runs
+    # calls in order, so this ROLLBACK still follows it. If BEGIN never ran, there is
+    # nothing to undo.
+    with contextlib.suppress(sqlite3.OperationalError):
+        await conn.execute("ROLLBACK")
+
+
+class Database:
+    """The process's connections; open in ``before_serving``, close in ``after_serving``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        self._writer = await connect(self.path)
+        await migrate(self._writer)
+        self._reader = await connect(self.path)
+
+    async def close(self) -> None:
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                await conn.close()
+        self._reader = self._writer = None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction: committed if the block returns, rolled back if it raises."""
+        if self._writer is None:
+            raise RuntimeError("database is not open")
+        async with self._write_lock:
+            try:
+                await self._writer.execute("BEGIN IMMEDIATE")
+                yield self._writer
+            except BaseException:
+                await asyncio.shield(_rollback(self._writer))
+                raise
+            await self._writer.execute("COMMIT")
+
+    @property
+    def reader(self) -> aiosqlite.Connection:
+        if self._reader is None:
+            raise RuntimeError("database is not open")
+        return self._reader

@@ -1,0 +1,48 @@
+"""Every error answers with a clear page (or JSON for JSON clients), never a bare 500."""
+
+from __future__ import annotations
+
+import logging
+
+from quart import Quart, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from .views.rendering import html, wants_json
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    403: "You are not allowed to do that.",
+    404: "There is nothing here.",
+    405: "That method is not allowed here.",
+    413: "That is too large to accept.",
+    429: "Too many requests. Wait a little and try again.",
+    500: "Something went wrong on our side. Nothing you sent was lost.",
+}
+
+
+async def _answer(status: int, message: str) -> Response:
+    if wants_json():
+        response = jsonify({"error": message})
+        response.status_code = status
+        return response
+    return await html("error.html", status, message=message)
+
+
+def init_app(app: Quart) -> None:
+    @app.errorhandler(HTTPException)
+    async def http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        description = error.description if error.description != type(error).description else None
+        response = await _answer(status, description or MESSAGES.get(status, error.name))
+        for key, value in error.get_headers():
+            if key.lower() != "content-type":
+                response.headers[key] = value
+        return response
+
+    @app.errorhandler(Exception)
+    async def unexpected_error(error: Exception) -> Response:
+        # Log the exception's type and traceback only: messages may quote request data.
+        log.error("unhandled %s", type(error).__name__, exc_info=error)
+        return await _answer(500, MESSAGES[500])

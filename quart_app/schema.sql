@@ -1,0 +1,47 @@
+-- oncelink schema, version 1. Applied on start when PRAGMA user_version is older.
+-- Times are seconds since the epoch (REAL), as read from the app's clock.
+
+CREATE TABLE users (
+    id              INTEGER PRIMARY KEY,
+    name            TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    password_hash   TEXT NOT NULL,
+    is_admin        INTEGER NOT NULL DEFAULT 0,
+    -- Every link carries the generation it was issued under; bumping it revokes them all.
+    link_generation INTEGER NOT NULL DEFAULT 0,
+    created_at      REAL NOT NULL
+);
+
+-- Server-side sessions: the cookie holds a random id, the table only its SHA-256.
+CREATE TABLE sessions (
+    id_hash    BLOB PRIMARY KEY,
+    user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sessions_by_user ON sessions(user_id);
+
+CREATE TABLE shares (
+    id            TEXT PRIMARY KEY,
+    owner_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    label         TEXT NOT NULL DEFAULT '',
+    note          TEXT,            -- NULL once erased: revoked, all links spent, or expired
+    default_ttl   INTEGER NOT NULL,
+    created_at    REAL NOT NULL,
+    expires_at    REAL NOT NULL,   -- when the last issued link runs out
+    links_issued  INTEGER NOT NULL DEFAULT 0,
+    links_used    INTEGER NOT NULL DEFAULT 0,
+    links_revoked INTEGER NOT NULL DEFAULT 0,
+    revoked_at    REAL
+);
+CREATE INDEX shares_by_owner ON shares(owner_id, created_at DESC, id DESC);
+CREATE INDEX shares_with_note ON shares(expires_at) WHERE note IS NOT NULL;
+
+-- The ledger: one row per used or revoked link, keyed by the token's random jti.
+CREATE TABLE redemptions (
+    jti      TEXT PRIMARY KEY,
+    share_id TEXT NOT NULL REFERENCES shares(id) ON DELETE CASCADE,
+    used_at  REAL NOT NULL,
+    revoked  INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX redemptions_by_share ON redemptions(share_id, used_at);
+CREATE INDEX redemptions_by_time ON redemptions(used_at);

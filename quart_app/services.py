@@ -1,0 +1,44 @@
+"""The per-app objects views and commands share: settings, clock, signer, database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+from quart import Quart, current_app
+
+from .clock import Clock
+from .config import Settings
+from .database import Database
+from .tokens import LinkSigner
+
+EXTENSION_KEY = "oncelink"
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    clock: Clock
+    signer: LinkSigner
+    db: Database
+
+    def link_url(self, token: str) -> str:
+        """Links are built from BASE_URL, never from the request's Host header."""
+        return f"{self.settings.base_url}/connect/{token}"
+
+
+def build_services(settings: Settings, clock: Clock) -> Services:
+    signer = LinkSigner(settings.signing_keys, max_ttl=settings.max_ttl, clock=clock)
+    return Services(settings, clock, signer, Database(settings.database))
+
+
+def install(app: Quart, services: Services) -> None:
+    app.extensions[EXTENSION_KEY] = services
+
+
+def services_of(app: Quart) -> Services:
+    return cast(Services, app.extensions[EXTENSION_KEY])
+
+
+def current_services() -> Services:
+    return services_of(current_app)

@@ -1,0 +1,194 @@
+"""Creating, listing and revoking shares and their links: the one service layer that the
+dashboard, the API and the CLI all call."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from . import store
+from .redeem import LinkState
+from .services import Services
+from .tokens import LinkExpired, LinkInvalid
+
+MAX_NOTE_BYTES = 64 * 1024
+MAX_LABEL_CHARS = 200
+MIN_TTL = 300
+MAX_LINKS = 1000
+PRUNE_MARGIN = 60
+PRUNE_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class ShareRequest:
+    note: str
+    label: str
+    ttl: int
+    links: int
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    url: str
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class CreatedShare:
+    share: store.Share
+    links: list[IssuedLink]
+
+
+@dataclass(frozen=True)
+class ShareStatus:
+    share: store.Share
+    uses: list[float]
+
+    @property
+    def links_left(self) -> int:
+        spent = self.share.links_used + self.share.links_revoked
+        return 0 if self.share.note_erased else self.share.links_issued - spent
+
+
+def problems_with(request: ShareRequest, *, max_ttl: int) -> dict[str, str]:
+    """Field name -> what is wrong with it; empty when the request can be carried out."""
+    problems: dict[str, str] = {}
+    if not request.note.strip():
+        problems["note"] = "Write the note you want to share."
+    elif len(request.note.encode()) > MAX_NOTE_BYTES:
+        problems["note"] = "The note is too long: at most 64 KiB."
+    if len(request.label) > MAX_LABEL_CHARS:
+        problems["label"] = f"The label is too long: at most {MAX_LABEL_CHARS} characters."
+    if not MIN_TTL <= request.ttl <= max_ttl:
+        problems["ttl"] = f"Links must live between 5 minutes and {max_ttl // 86400} days."
+    if not 1 <= request.links <= MAX_LINKS:
+        problems["links"] = f"Ask for between 1 and {MAX_LINKS} links."
+    return problems
+
+
+def new_share_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+async def create_share(
+    services: Services, owner: store.User, request: ShareRequest
+) -> CreatedShare:
+    """Store the note and issue its links. The caller has checked ``problems_with``."""
+    share_id = new_share_id()
+    async with services.db.transaction() as conn:
+        await store.insert_share(
+            conn,
+            share_id,
+            owner.id,
+            label=request.label,
+            note=request.note,
+            ttl=request.ttl,
+            now=services.clock(),
+        )
+        links = await _issue(services, conn, owner, share_id, request.links, request.ttl)
+        share = await store.share_of(conn, owner.id, share_id)
+    assert share is not None
+    assert links is not None
+    return CreatedShare(share, links)
+
+
+async def issue_links(
+    services: Services, owner: store.User, share_id: str, count: int, ttl: int | None
+) -> list[IssuedLink] | None:
+    """More links for a share; None if it is not the owner's or is closed."""
+    async with services.db.transaction() as conn:
+        share = await store.share_of(conn, owner.id, share_id)
+        if share is None:
+            return None
+        return await _issue(services, conn, owner, share_id, count, ttl or share.default_ttl)
+
+
+async def _issue(
+    services: Services, conn: store.Conn, owner: store.User, share_id: str, count: int, ttl: int
+) -> list[IssuedLink] | None:
+    # The generation is read inside the transaction, so "revoke all" cannot slip between.
+    user = await store.user_by_id(conn, owner.id)
+    assert user is not None
+    expires_at = int(services.clock()) + ttl
+    if not await store.record_issued_links(conn, share_id, count, expires_at):
+        return None
+    issue = services.signer.issue
+    return [
+        IssuedLink(
+            services.link_url(issue(share_id, ttl=ttl, generation=user.link_generation)), expires_at
+        )
+        for _ in range(count)
+    ]
+
+
+async def list_shares(
+    services: Services, owner: store.User, *, limit: int, before: tuple[float, str] | None = None
+) -> list[ShareStatus]:
+    conn = services.db.reader
+    shares = await store.shares_page(conn, owner.id, limit=limit, before=before)
+    uses = await store.uses_of(conn, (share.id for share in shares))
+    return [ShareStatus(share, uses[share.id]) for share in shares]
+
+
+async def share_status(services: Services, owner: store.User, share_id: str) -> ShareStatus | None:
+    share = await store.share_of(services.db.reader, owner.id, share_id)
+    if share is None:
+        return None
+    uses = await store.uses_of(services.db.reader, [share_id])
+    return ShareStatus(share, uses[share_id])
+
+
+async def revoke_share(services: Services, owner: store.User, share_id: str) -> bool:
+    """Burn every link of the share and erase its note; False if it is not the owner's."""
+    async with services.db.transaction() as conn:
+        return await store.revoke_share(conn, owner.id, share_id, now=services.clock())
+
+
+async def revoke_all_links(services: Services, owner: store.User) -> None:
+    """Every link the owner ever issued stops working, with no per-link write."""
+    async with services.db.transaction() as conn:
+        await store.bump_link_generation(conn, owner.id)
+
+
+async def revoke_link(services: Services, owner: store.User, link: str) -> LinkState:
+    """Revoke one pasted link. Answers REVOKED, or why not: USED, EXPIRED or INVALID
+    (which includes links of other users' shares, so they cannot be probed)."""
+    token = link.strip().rsplit("/connect/", 1)[-1].split("?", 1)[0].split("#", 1)[0]
+    try:
+        claims = services.signer.verify(token)
+    except LinkExpired:
+        return LinkState.EXPIRED
+    except LinkInvalid:
+        return LinkState.INVALID
+    async with services.db.transaction() as conn:
+        if await store.share_of(conn, owner.id, claims.share_id) is None:
+            return LinkState.INVALID
+        now = services.clock()
+        if not await store.claim(conn, claims.jti, claims.share_id, now=now, revoke=True):
+            entry = await store.ledger_entry(conn, claims.jti)
+            return LinkState.REVOKED if entry and entry.revoked else LinkState.USED
+        await store.count_use(conn, claims.share_id, revoked=True)
+    return LinkState.REVOKED
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    notes_erased: int
+    ledger_rows_pruned: int
+
+
+async def sweep(services: Services) -> SweepReport:
+    """Erase notes no link can reach and prune ledger rows no token can match any more.
+
+    Deletes in small batches, each its own transaction, so redemptions never wait long."""
+    now = services.clock()
+    async with services.db.transaction() as conn:
+        erased = await store.erase_spent_notes(conn, now=now)
+        await store.delete_expired_sessions(conn, now=now)
+    pruned, before = 0, now - services.settings.max_ttl - PRUNE_MARGIN
+    while True:
+        async with services.db.transaction() as conn:
+            count = await store.prune_ledger(conn, before=before, batch=PRUNE_BATCH)
+        pruned += count
+        if count < PRUNE_BATCH:
+            return SweepReport(erased, pruned)

@@ -1,0 +1,312 @@
+"""Every SQL statement of oncelink, as small async functions taking a connection first.
+
+Functions that write expect to run inside ``Database.transaction()``; the caller decides
+what belongs in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+Conn = aiosqlite.Connection
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    name: str
+    password_hash: str
+    is_admin: bool
+    link_generation: int
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Share:
+    id: str
+    owner_id: int
+    label: str
+    default_ttl: int
+    created_at: float
+    expires_at: float
+    links_issued: int
+    links_used: int
+    links_revoked: int
+    revoked_at: float | None
+    note_erased: bool
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    share_id: str
+    used_at: float
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    """What redeeming or previewing a link needs to know about its share and owner."""
+
+    share_id: str
+    owner_name: str
+    owner_generation: int
+    note: str | None
+    revoked: bool
+
+
+async def _one(conn: Conn, sql: str, params: Sequence[Any] = ()) -> Any:
+    rows = await conn.execute_fetchall(sql, params)
+    return next(iter(rows), None)
+
+
+# Users -------------------------------------------------------------------------------------
+
+_USER_COLUMNS = "id, name, password_hash, is_admin, link_generation, created_at"
+
+
+def _user(row: Any) -> User:
+    return User(row[0], row[1], row[2], bool(row[3]), row[4], row[5])
+
+
+async def count_users(conn: Conn) -> int:
+    return int((await _one(conn, "SELECT count(*) FROM users"))[0])
+
+
+async def insert_user(
+    conn: Conn, name: str, password_hash: str, *, is_admin: bool, now: float, only_if_first: bool
+) -> int | None:
+    """Add a user; None if the name is taken (or, with only_if_first, if any user exists)."""
+    guard = "WHERE NOT EXISTS (SELECT 1 FROM users)" if only_if_first else ""
+    row = await _one(
+        conn,
+        f"""INSERT INTO users(name, password_hash, is_admin, created_at)
+            SELECT ?, ?, ?, ? {guard}
+            ON CONFLICT(name) DO NOTHING RETURNING id""",
+        (name, password_hash, int(is_admin), now),
+    )
+    return None if row is None else int(row[0])
+
+
+async def user_by_name(conn: Conn, name: str) -> User | None:
+    row = await _one(conn, f"SELECT {_USER_COLUMNS} FROM users WHERE name = ?", (name,))  # noqa: S608
+    return None if row is None else _user(row)
+
+
+async def user_by_id(conn: Conn, user_id: int) -> User | None:
+    row = await _one(conn, f"SELECT {_USER_COLUMNS} FROM users WHERE id = ?", (user_id,))  # noqa: S608
+    return None if row is None else _user(row)
+
+
+async def list_users(conn: Conn) -> list[User]:
+    rows = await conn.execute_fetchall(f"SELECT {_USER_COLUMNS} FROM users ORDER BY name")  # noqa: S608
+    return [_user(row) for row in rows]
+
+
+async def set_password_hash(conn: Conn, user_id: int, password_hash: str) -> None:
+    await conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
+
+
+async def bump_link_generation(conn: Conn, user_id: int) -> None:
+    await conn.execute(
+        "UPDATE users SET link_generation = link_generation + 1 WHERE id = ?", (user_id,)
+    )
+
+
+# Sessions ----------------------------------------------------------------------------------
+
+
+async def insert_session(
+    conn: Conn, id_hash: bytes, user_id: int, *, now: float, expires_at: float
+) -> None:
+    await conn.execute(
+        "INSERT INTO sessions(id_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        (id_hash, user_id, now, expires_at),
+    )
+
+
+async def session_user(conn: Conn, id_hash: bytes, *, now: float) -> User | None:
+    columns = ", ".join(f"u.{c.strip()}" for c in _USER_COLUMNS.split(","))
+    row = await _one(
+        conn,
+        f"""SELECT {columns} FROM sessions s JOIN users u ON u.id = s.user_id
+            WHERE s.id_hash = ? AND s.expires_at > ?""",  # noqa: S608
+        (id_hash, now),
+    )
+    return None if row is None else _user(row)
+
+
+async def delete_session(conn: Conn, id_hash: bytes) -> None:
+    await conn.execute("DELETE FROM sessions WHERE id_hash = ?", (id_hash,))
+
+
+async def delete_user_sessions(conn: Conn, user_id: int) -> None:
+    await conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+
+
+async def delete_expired_sessions(conn: Conn, *, now: float) -> None:
+    await conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
+
+
+# Shares ------------------------------------------------------------------------------------
+
+_SHARE_COLUMNS = """id, owner_id, label, default_ttl, created_at, expires_at, links_issued,
+    links_used, links_revoked, revoked_at, note IS NULL"""
+
+
+def _share(row: Any) -> Share:
+    return Share(
+        id=row[0],
+        owner_id=row[1],
+        label=row[2],
+        default_ttl=row[3],
+        created_at=row[4],
+        expires_at=row[5],
+        links_issued=row[6],
+        links_used=row[7],
+        links_revoked=row[8],
+        revoked_at=row[9],
+        note_erased=bool(row[10]),
+    )
+
+
+async def insert_share(
+    conn: Conn, share_id: str, owner_id: int, *, label: str, note: str, ttl: int, now: float
+) -> None:
+    await conn.execute(
+        """INSERT INTO shares(id, owner_id, label, note, default_ttl, created_at, expires_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        (share_id, owner_id, label, note, ttl, now, now),
+    )
+
+
+async def record_issued_links(conn: Conn, share_id: str, count: int, expires_at: float) -> bool:
+    """Count newly issued links; False if the share can no longer take links."""
+    cursor = await conn.execute(
+        """UPDATE shares SET links_issued = links_issued + ?, expires_at = max(expires_at, ?)
+           WHERE id = ? AND note IS NOT NULL AND revoked_at IS NULL""",
+        (count, expires_at, share_id),
+    )
+    return cursor.rowcount == 1
+
+
+async def share_of(conn: Conn, owner_id: int, share_id: str) -> Share | None:
+    row = await _one(
+        conn,
+        f"SELECT {_SHARE_COLUMNS} FROM shares WHERE id = ? AND owner_id = ?",  # noqa: S608
+        (share_id, owner_id),
+    )
+    return None if row is None else _share(row)
+
+
+async def shares_page(
+    conn: Conn, owner_id: int, *, limit: int, before: tuple[float, str] | None = None
+) -> list[Share]:
+    """The owner's shares, newest first; ``before`` is the (created_at, id) of the last seen."""
+    created, last_id = before if before else (float("inf"), "")
+    rows = await conn.execute_fetchall(
+        f"""SELECT {_SHARE_COLUMNS} FROM shares
+            WHERE owner_id = ? AND (created_at, id) < (?, ?)
+            ORDER BY created_at DESC, id DESC LIMIT ?""",  # noqa: S608
+        (owner_id, created, last_id, limit),
+    )
+    return [_share(row) for row in rows]
+
+
+async def uses_of(conn: Conn, share_ids: Iterable[str]) -> dict[str, list[float]]:
+    """When each of these shares' links were used, oldest first."""
+    ids = list(share_ids)
+    uses: dict[str, list[float]] = {share_id: [] for share_id in ids}
+    if not ids:
+        return uses
+    marks = ",".join("?" * len(ids))
+    rows = await conn.execute_fetchall(
+        f"""SELECT share_id, used_at FROM redemptions
+            WHERE share_id IN ({marks}) AND revoked = 0 ORDER BY share_id, used_at""",  # noqa: S608
+        ids,
+    )
+    for share_id, used_at in rows:
+        uses[share_id].append(used_at)
+    return uses
+
+
+async def revoke_share(conn: Conn, owner_id: int, share_id: str, *, now: float) -> bool:
+    """Mark the share revoked and erase its note; False if it is not the owner's."""
+    cursor = await conn.execute(
+        """UPDATE shares SET revoked_at = coalesce(revoked_at, ?), note = NULL
+           WHERE id = ? AND owner_id = ?""",
+        (now, share_id, owner_id),
+    )
+    return cursor.rowcount == 1
+
+
+async def erase_spent_notes(conn: Conn, *, now: float) -> int:
+    """Erase notes no link can reach any more: all links used or revoked, or all expired."""
+    cursor = await conn.execute(
+        """UPDATE shares SET note = NULL
+           WHERE note IS NOT NULL
+             AND (expires_at < ? OR links_used + links_revoked >= links_issued)
+             AND links_issued > 0""",
+        (now,),
+    )
+    return cursor.rowcount
+
+
+# The ledger --------------------------------------------------------------------------------
+
+
+async def link_target(conn: Conn, share_id: str) -> LinkTarget | None:
+    row = await _one(
+        conn,
+        """SELECT s.id, u.name, u.link_generation, s.note, s.revoked_at IS NOT NULL
+           FROM shares s JOIN users u ON u.id = s.owner_id WHERE s.id = ?""",
+        (share_id,),
+    )
+    return None if row is None else LinkTarget(row[0], row[1], row[2], row[3], bool(row[4]))
+
+
+async def ledger_entry(conn: Conn, jti: str) -> LedgerEntry | None:
+    row = await _one(
+        conn, "SELECT share_id, used_at, revoked FROM redemptions WHERE jti = ?", (jti,)
+    )
+    return None if row is None else LedgerEntry(row[0], row[1], bool(row[2]))
+
+
+async def claim(conn: Conn, jti: str, share_id: str, *, now: float, revoke: bool) -> bool:
+    """Enter a jti in the ledger. True for exactly one caller per jti, ever (until pruned)."""
+    row = await _one(
+        conn,
+        """INSERT INTO redemptions(jti, share_id, used_at, revoked) VALUES (?, ?, ?, ?)
+           ON CONFLICT(jti) DO NOTHING RETURNING jti""",
+        (jti, share_id, now, int(revoke)),
+    )
+    return row is not None
+
+
+async def count_use(conn: Conn, share_id: str, *, revoked: bool) -> None:
+    """Count a claimed link and erase the note once no link of the share is left."""
+    column = "links_revoked" if revoked else "links_used"
+    await conn.execute(
+        f"""UPDATE shares SET {column} = {column} + 1,
+               note = CASE WHEN links_used + links_revoked + 1 >= links_issued
+                           THEN NULL ELSE note END
+            WHERE id = ?""",  # noqa: S608 - column is one of two constants
+        (share_id,),
+    )
+
+
+async def prune_ledger(conn: Conn, *, before: float, batch: int) -> int:
+    """Delete up to ``batch`` ledger rows used before ``before``; returns how many."""
+    cursor = await conn.execute(
+        """DELETE FROM redemptions WHERE jti IN (
+               SELECT jti FROM redemptions WHERE used_at < ? ORDER BY used_at LIMIT ?)""",
+        (before, batch),
+    )
+    return cursor.rowcount
+
+
+async def ledger_size(conn: Conn) -> int:
+    return int((await _one(conn, "SELECT count(*) FROM redemptions"))[0])

@@ -1,0 +1,1 @@
+"""Blueprints, one per audience: recipients (links), main users (auth, dashboard)."""

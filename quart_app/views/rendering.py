@@ -1,0 +1,29 @@
+"""Helpers for answering the same request as a full page, an htmx fragment, or JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Response, render_template, request
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+async def page_or_fragment(page: str, fragment: str, status: int = 200, **context: Any) -> Response:
+    """The full page for a normal request, only the fragment for htmx.
+
+    ``Vary: HX-Request`` keeps any cache from serving one in place of the other."""
+    response = await html(fragment if is_htmx() else page, status, **context)
+    response.vary.add("HX-Request")
+    return response
+
+
+async def html(template: str, status: int = 200, **context: Any) -> Response:
+    return Response(await render_template(template, **context), status, mimetype="text/html")

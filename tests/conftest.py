@@ -1,0 +1,117 @@
+"""Shared fixtures: an app on a real SQLite file in tmp_path, a frozen clock, clients."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from quart import Quart
+from quart.testing import QuartClient
+from quart.wrappers import Response as TestResponse
+
+from quart_app import create_app
+from quart_app.accounts import NewUser, add_user
+from quart_app.clock import FrozenClock
+from quart_app.config import Settings
+from quart_app.services import Services, services_of
+from quart_app.shares import CreatedShare, ShareRequest, create_share
+from quart_app.store import User, user_by_name
+
+BASE_URL = "http://oncelink.test"
+SIGNING_KEY = "test-signing-key-0123456789abcdefghijkl"
+PASSWORD = "correct horse battery"
+START = 1_800_000_000.0
+
+
+def make_settings(tmp_path: Path, **changes: Any) -> Settings:
+    settings = Settings(
+        instance=tmp_path,
+        database=tmp_path / "oncelink.sqlite3",
+        base_url=BASE_URL,
+        signing_keys=(SIGNING_KEY,),
+        secret_key="test-secret-key-0123456789abcdefghijkl",
+        sweep_interval=0,
+    )
+    return replace(settings, **changes)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: FrozenClock) -> AsyncIterator[Quart]:
+    app = create_app(settings, clock)
+    async with app.test_app():
+        yield app
+
+
+@pytest.fixture
+def services(app: Quart) -> Services:
+    return services_of(app)
+
+
+@pytest.fixture
+def client(app: Quart) -> QuartClient:
+    return app.test_client()
+
+
+async def make_user(services: Services, name: str = "user1", *, admin: bool = False) -> User:
+    await add_user(services, NewUser(name, PASSWORD), is_admin=admin)
+    user = await user_by_name(services.db.reader, name)
+    assert user is not None
+    return user
+
+
+@pytest.fixture
+async def user(services: Services) -> User:
+    return await make_user(services)
+
+
+async def share_for(
+    services: Services, owner: User, note: str = "the wifi password is hunter2", links: int = 1,
+    ttl: int = 3600,
+) -> CreatedShare:
+    return await create_share(services, owner, ShareRequest(note, "", ttl, links))
+
+
+def token_of(url: str) -> str:
+    return url.rsplit("/connect/", 1)[1]
+
+
+class Browser:
+    """A logged-in test client that sends the CSRF token like the pages do."""
+
+    def __init__(self, client: QuartClient, csrf: str) -> None:
+        self.client = client
+        self.csrf = csrf
+
+    async def get(self, path: str, **kwargs: Any) -> TestResponse:
+        return await self.client.get(path, **kwargs)
+
+    async def post(self, path: str, form: dict[str, str] | None = None, **kwargs: Any) -> TestResponse:
+        return await self.client.post(path, form={"csrf": self.csrf, **(form or {})}, **kwargs)
+
+
+async def log_in(client: QuartClient, name: str = "user1") -> Browser:
+    response = await client.post("/login", form={"name": name, "password": PASSWORD})
+    assert response.status_code == 303
+    page = await (await client.get("/")).get_data(as_text=True)
+    match = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
+    assert match is not None
+    return Browser(client, match.group(1))
+
+
+@pytest.fixture
+async def browser(client: QuartClient, user: User) -> Browser:
+    return await log_in(client)
