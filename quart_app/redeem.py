@@ -74,6 +74,12 @@ async def redeem_link(services: Services, token: str) -> LinkView:
     claims = _verified(services, token)
     if isinstance(claims, LinkView):
         return claims
+    # Fast path for the many losers of a race and for replays: a ledger row, once there,
+    # stays until its token can no longer verify, so reading it needs no write lock.
+    # The INSERT below still decides every case this read does not.
+    entry = await store.ledger_entry(services.db.reader, claims.jti)
+    if entry is not None:
+        return LinkView(_closed_state(entry))
     async with services.db.transaction() as conn:
         now = services.clock()
         target = await store.link_target(conn, claims.share_id)

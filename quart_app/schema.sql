@@ -21,7 +21,8 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_by_user ON sessions(user_id);
 
 CREATE TABLE shares (
-    id            TEXT PRIMARY KEY,
+    seq           INTEGER PRIMARY KEY,  -- insertion order: the share list's order and cursor
+    id            TEXT NOT NULL UNIQUE, -- random, the only id users and links ever see
     owner_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     label         TEXT NOT NULL DEFAULT '',
     note          TEXT,            -- NULL once erased: revoked, all links spent, or expired
@@ -33,7 +34,7 @@ CREATE TABLE shares (
     links_revoked INTEGER NOT NULL DEFAULT 0,
     revoked_at    REAL
 );
-CREATE INDEX shares_by_owner ON shares(owner_id, created_at DESC, id DESC);
+CREATE INDEX shares_by_owner ON shares(owner_id, seq);
 CREATE INDEX shares_with_note ON shares(expires_at) WHERE note IS NOT NULL;
 
 -- The ledger: one row per used or revoked link, keyed by the token's random jti.

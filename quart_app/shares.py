@@ -122,7 +122,7 @@ async def _issue(
 
 
 async def list_shares(
-    services: Services, owner: store.User, *, limit: int, before: tuple[float, str] | None = None
+    services: Services, owner: store.User, *, limit: int, before: int | None = None
 ) -> list[ShareStatus]:
     conn = services.db.reader
     shares = await store.shares_page(conn, owner.id, limit=limit, before=before)

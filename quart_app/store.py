@@ -27,6 +27,7 @@ class User:
 
 @dataclass(frozen=True)
 class Share:
+    seq: int
     id: str
     owner_id: int
     label: str
@@ -153,23 +154,24 @@ async def delete_expired_sessions(conn: Conn, *, now: float) -> None:
 
 # Shares ------------------------------------------------------------------------------------
 
-_SHARE_COLUMNS = """id, owner_id, label, default_ttl, created_at, expires_at, links_issued,
+_SHARE_COLUMNS = """seq, id, owner_id, label, default_ttl, created_at, expires_at, links_issued,
     links_used, links_revoked, revoked_at, note IS NULL"""
 
 
 def _share(row: Any) -> Share:
     return Share(
-        id=row[0],
-        owner_id=row[1],
-        label=row[2],
-        default_ttl=row[3],
-        created_at=row[4],
-        expires_at=row[5],
-        links_issued=row[6],
-        links_used=row[7],
-        links_revoked=row[8],
-        revoked_at=row[9],
-        note_erased=bool(row[10]),
+        seq=row[0],
+        id=row[1],
+        owner_id=row[2],
+        label=row[3],
+        default_ttl=row[4],
+        created_at=row[5],
+        expires_at=row[6],
+        links_issued=row[7],
+        links_used=row[8],
+        links_revoked=row[9],
+        revoked_at=row[10],
+        note_erased=bool(row[11]),
     )
 
 
@@ -203,15 +205,13 @@ async def share_of(conn: Conn, owner_id: int, share_id: str) -> Share | None:
 
 
 async def shares_page(
-    conn: Conn, owner_id: int, *, limit: int, before: tuple[float, str] | None = None
+    conn: Conn, owner_id: int, *, limit: int, before: int | None = None
 ) -> list[Share]:
-    """The owner's shares, newest first; ``before`` is the (created_at, id) of the last seen."""
-    created, last_id = before if before else (float("inf"), "")
+    """The owner's shares, newest first; ``before`` is the ``seq`` of the last one seen."""
     rows = await conn.execute_fetchall(
         f"""SELECT {_SHARE_COLUMNS} FROM shares
-            WHERE owner_id = ? AND (created_at, id) < (?, ?)
-            ORDER BY created_at DESC, id DESC LIMIT ?""",  # noqa: S608
-        (owner_id, created, last_id, limit),
+            WHERE owner_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?""",  # noqa: S608
+        (owner_id, before if before is not None else 2**63 - 1, limit),
     )
     return [_share(row) for row in rows]
 

@@ -79,7 +79,10 @@ async def user(services: Services) -> User:
 
 
 async def share_for(
-    services: Services, owner: User, note: str = "the wifi password is hunter2", links: int = 1,
+    services: Services,
+    owner: User,
+    note: str = "the wifi password is hunter2",
+    links: int = 1,
     ttl: int = 3600,
 ) -> CreatedShare:
     return await create_share(services, owner, ShareRequest(note, "", ttl, links))
@@ -99,7 +102,9 @@ class Browser:
     async def get(self, path: str, **kwargs: Any) -> TestResponse:
         return await self.client.get(path, **kwargs)
 
-    async def post(self, path: str, form: dict[str, str] | None = None, **kwargs: Any) -> TestResponse:
+    async def post(
+        self, path: str, form: dict[str, str] | None = None, **kwargs: Any
+    ) -> TestResponse:
         return await self.client.post(path, form={"csrf": self.csrf, **(form or {})}, **kwargs)
 
 

@@ -47,12 +47,10 @@ def _ttl_choices() -> list[tuple[int, str]]:
     return [(seconds, label) for seconds, label in TTL_CHOICES if seconds <= max_ttl]
 
 
-async def _share_list(before: tuple[float, str] | None = None) -> dict[str, Any]:
+async def _share_list(before: int | None = None) -> dict[str, Any]:
+    """One page of the user's shares, and the cursor of the next page if there is one."""
     rows = await shares.list_shares(current_services(), g.user, limit=PAGE_SIZE + 1, before=before)
-    more = rows[PAGE_SIZE] if len(rows) > PAGE_SIZE else None
-    cursor = (
-        f"{rows[PAGE_SIZE - 1].share.created_at!r}~{rows[PAGE_SIZE - 1].share.id}" if more else None
-    )
+    cursor = rows[PAGE_SIZE - 1].share.seq if len(rows) > PAGE_SIZE else None
     return {"shares": rows[:PAGE_SIZE], "next_cursor": cursor}
 
 
@@ -127,12 +125,8 @@ async def share_list() -> Response:
     )
 
 
-def _parse_cursor(text: str) -> tuple[float, str] | None:
-    created, _, share_id = text.partition("~")
-    try:
-        return (float(created), share_id) if share_id else None
-    except ValueError:
-        return None
+def _parse_cursor(text: str) -> int | None:
+    return int(text) if text.isdigit() and len(text) < 19 else None
 
 
 @bp.post("/shares/<share_id>/revoke")

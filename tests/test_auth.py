@@ -1,0 +1,109 @@
+"""Logging in and out, and the one-time setup link that creates the first admin."""
+
+from __future__ import annotations
+
+from quart import Quart
+from quart.testing import QuartClient
+
+from quart_app.accounts import setup_link
+from quart_app.services import Services
+from quart_app.store import User, count_users, user_by_name
+
+from .conftest import PASSWORD, log_in
+
+
+async def test_dashboard_requires_login(client: QuartClient) -> None:
+    response = await client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/login")
+
+
+async def test_wrong_password_is_refused_and_keeps_the_name(
+    client: QuartClient, user: User
+) -> None:
+    response = await client.post("/login", form={"name": "user1", "password": "not it at all"})
+    page = await response.get_data(as_text=True)
+    assert response.status_code == 401
+    assert "Wrong user name or password." in page
+    assert 'value="user1"' in page
+    assert (await client.get("/")).status_code == 302
+
+
+async def test_unknown_user_gets_the_same_answer(client: QuartClient, user: User) -> None:
+    response = await client.post("/login", form={"name": "nobody", "password": PASSWORD})
+    assert response.status_code == 401
+    assert "Wrong user name or password." in await response.get_data(as_text=True)
+
+
+async def test_login_sets_a_session_cookie_that_scripts_cannot_read(
+    client: QuartClient, user: User
+) -> None:
+    response = await client.post("/login", form={"name": "user1", "password": PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert (await client.get("/")).status_code == 200
+
+
+async def test_logout_ends_the_session_on_the_server(
+    app: Quart, client: QuartClient, user: User
+) -> None:
+    browser = await log_in(client)
+    stolen = {cookie.name: cookie.value for cookie in client.cookie_jar}
+    thief = app.test_client()  # replays the cookie as someone who copied it would
+    for name, value in stolen.items():
+        thief.set_cookie("localhost", name, value)
+    assert (await thief.get("/")).status_code == 200
+    assert (await browser.post("/logout")).status_code == 303
+    assert (await client.get("/")).status_code == 302
+    assert (await thief.get("/")).status_code == 302
+
+
+async def test_logout_without_csrf_token_is_refused(client: QuartClient, user: User) -> None:
+    await log_in(client)
+    assert (await client.post("/logout")).status_code == 403
+    assert (await client.get("/")).status_code == 200
+
+
+async def test_setup_link_creates_the_first_admin_once(
+    client: QuartClient, services: Services
+) -> None:
+    path = setup_link(services).removeprefix(services.settings.base_url)
+    form_page = await client.get(path)
+    assert form_page.status_code == 200
+    assert "Create the first admin" in await form_page.get_data(as_text=True)
+    created = await client.post(path, form={"name": "alice", "password": PASSWORD})
+    assert created.status_code == 303
+    admin = await user_by_name(services.db.reader, "alice")
+    assert admin is not None
+    assert admin.is_admin
+    assert (await client.get("/")).status_code == 200
+    again = await client.get(path)
+    assert again.status_code == 410
+    assert "can no longer be used" in await again.get_data(as_text=True)
+    retry = await client.post(path, form={"name": "mallory", "password": PASSWORD})
+    assert retry.status_code == 410
+    assert await count_users(services.db.reader) == 1
+
+
+async def test_setup_form_keeps_the_name_when_the_password_is_too_short(
+    client: QuartClient, services: Services
+) -> None:
+    path = setup_link(services).removeprefix(services.settings.base_url)
+    response = await client.post(path, form={"name": "alice", "password": "short"})
+    page = await response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "at least 10 characters" in page
+    assert 'value="alice"' in page
+    assert await count_users(services.db.reader) == 0
+
+
+async def test_setup_link_is_void_once_any_user_exists(
+    client: QuartClient, services: Services, user: User
+) -> None:
+    path = setup_link(services).removeprefix(services.settings.base_url)
+    assert (await client.get(path)).status_code == 410
+
+
+async def test_forged_setup_link_is_refused(client: QuartClient, services: Services) -> None:
+    assert (await client.get("/setup/eyJqIjoiYWJjIn0.AAAAAA.forged")).status_code == 410

@@ -1,0 +1,172 @@
+"""The main user's dashboard: the new-share form, the share list, revoking."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from quart.testing import QuartClient
+
+from quart_app.clock import FrozenClock
+from quart_app.services import Services
+from quart_app.store import User
+
+from .conftest import Browser, make_user, share_for, token_of
+
+HTMX = {"HX-Request": "true"}
+GOOD_FORM = {"note": "door code 4711", "label": "office", "ttl": "3600", "links": "3"}
+
+
+def links_in(page: str) -> list[str]:
+    return re.findall(r'value="(http://oncelink\.test/connect/[^"]+)"', page)
+
+
+async def test_dashboard_shows_the_new_share_form_with_defaults(browser: Browser) -> None:
+    page = await (await browser.get("/")).get_data(as_text=True)
+    assert '<option value="3600" selected>1 hour</option>' in page
+    assert 'name="links" type="number" min="1" max="1000" value="1"' in page
+    assert "No shares yet" in page
+
+
+async def test_creating_a_share_shows_its_links_once(browser: Browser, client: QuartClient) -> None:
+    response = await browser.post("/shares", GOOD_FORM)
+    page = await response.get_data(as_text=True)
+    assert response.status_code == 201
+    links = links_in(page)
+    assert len(links) == 3
+    assert len(set(links)) == 3
+    assert "in 1 hour" in page
+    assert "2027-01-15 09:00 UTC" in page
+    assert page.count(">Copy</button>") == 3
+    again = await (await browser.get("/")).get_data(as_text=True)
+    assert links_in(again) == []
+    assert "3 issued · 0 used · 3 left" in again
+    assert (await client.get("/connect/" + token_of(links[0]))).status_code == 200
+
+
+async def test_htmx_submit_gets_only_the_form_fragment(browser: Browser) -> None:
+    response = await browser.post("/shares", GOOD_FORM, headers=HTMX)
+    page = await response.get_data(as_text=True)
+    assert page.startswith('<section class="card" id="new-share">')
+    assert "<html" not in page
+    assert len(links_in(page)) == 3
+    assert response.headers["HX-Trigger"] == "shares-changed"
+    assert "HX-Request" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("note", "", "Write the note you want to share."),
+        ("note", "   \n ", "Write the note you want to share."),
+        ("note", "x" * (64 * 1024 + 1), "The note is too long: at most 64 KiB."),
+        ("note", "é" * (32 * 1024 + 1), "The note is too long: at most 64 KiB."),
+        ("ttl", "60", "Links must live between 5 minutes and 30 days."),
+        ("ttl", str(31 * 86400), "Links must live between 5 minutes and 30 days."),
+        ("ttl", "soon", "Choose how long the links live."),
+        ("links", "0", "Ask for between 1 and 1000 links."),
+        ("links", "5000", "Ask for between 1 and 1000 links."),
+        ("links", "2.5", "Give the number of links as a whole number."),
+        ("links", "", "Give the number of links as a whole number."),
+        ("label", "L" * 201, "The label is too long: at most 200 characters."),
+    ],
+)
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
+async def test_bad_form_input_rerenders_the_form_keeping_what_was_typed(
+    browser: Browser, field: str, value: str, message: str, headers: dict[str, str]
+) -> None:
+    form = {**GOOD_FORM, field: value}
+    response = await browser.post("/shares", form, headers=headers)
+    page = await response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in page
+    assert links_in(page) == []
+    if field != "note":
+        assert ">door code 4711</textarea>" in page
+    if field in ("label", "links") and value:
+        assert f'value="{html.escape(value)}"' in page
+    if field == "note" and value.strip():
+        assert html.escape(value) in page
+    listing = await (await browser.get("/")).get_data(as_text=True)
+    assert "No shares yet" in listing
+
+
+async def test_share_list_shows_uses_newest_share_first(
+    browser: Browser, client: QuartClient, services: Services, user: User, clock: FrozenClock
+) -> None:
+    older = await share_for(services, user, links=2)
+    await client.post("/connect/" + token_of(older.links[0].url))
+    clock.advance(60)
+    await browser.post("/shares", {**GOOD_FORM, "label": "newer"})
+    page = await (await browser.get("/")).get_data(as_text=True)
+    assert page.index("newer") < page.index("2 issued · 1 used · 1 left")
+    assert page.count('<time datetime="2027-01-15T08:00:00Z">') >= 2
+
+
+async def test_share_list_pages_through_older_shares(
+    browser: Browser, services: Services, user: User
+) -> None:
+    for _ in range(25):
+        await share_for(services, user)
+    first = await (await browser.get("/")).get_data(as_text=True)
+    assert first.count('<tr id="share-') == 20
+    older = re.search(r'href="(/shares\?before=[^"]+)"', first)
+    assert older is not None
+    second = await (await browser.get(html.unescape(older.group(1)))).get_data(as_text=True)
+    assert second.count('<tr id="share-') == 5
+    assert "Older shares" not in second
+
+
+async def test_revoking_a_share_burns_its_links(
+    browser: Browser, client: QuartClient, services: Services, user: User
+) -> None:
+    created = await share_for(services, user, links=2)
+    response = await browser.post(f"/shares/{created.share.id}/revoke", headers=HTMX)
+    assert response.status_code == 200
+    assert "revoked" in await response.get_data(as_text=True)
+    for link in created.links:
+        assert (await client.post("/connect/" + token_of(link.url))).status_code == 410
+
+
+async def test_users_cannot_revoke_each_others_shares(
+    browser: Browser, client: QuartClient, services: Services
+) -> None:
+    other = await make_user(services, "user2")
+    theirs = await share_for(services, other)
+    assert (await browser.post(f"/shares/{theirs.share.id}/revoke")).status_code == 404
+    pasted = await browser.post("/links/revoke", {"link": theirs.links[0].url})
+    assert "not a link to one of your shares" in await pasted.get_data(as_text=True)
+    assert (await client.post("/connect/" + token_of(theirs.links[0].url))).status_code == 200
+
+
+async def test_revoking_a_pasted_link_leaves_its_siblings_working(
+    browser: Browser, client: QuartClient, services: Services, user: User
+) -> None:
+    created = await share_for(services, user, links=2)
+    response = await browser.post("/links/revoke", {"link": created.links[0].url}, headers=HTMX)
+    assert "that link is revoked" in await response.get_data(as_text=True)
+    first, second = ("/connect/" + token_of(link.url) for link in created.links)
+    assert "This link was revoked" in await (await client.post(first)).get_data(as_text=True)
+    assert (await client.post(second)).status_code == 200
+
+
+async def test_revoke_all_needs_the_confirmation_box(
+    browser: Browser, client: QuartClient, services: Services, user: User
+) -> None:
+    created = await share_for(services, user)
+    path = "/connect/" + token_of(created.links[0].url)
+    refused = await browser.post("/links/revoke-all", {})
+    assert refused.status_code == 422
+    assert (await client.get(path)).status_code == 200
+    done = await browser.post("/links/revoke-all", {"confirm": "yes"})
+    assert "every link you have issued so far is revoked" in await done.get_data(as_text=True)
+    assert (await client.get(path)).status_code == 410
+
+
+async def test_forms_without_the_csrf_token_change_nothing(
+    browser: Browser, client: QuartClient
+) -> None:
+    response = await client.post("/shares", form=GOOD_FORM)
+    assert response.status_code == 403
+    assert "No shares yet" in await (await browser.get("/")).get_data(as_text=True)

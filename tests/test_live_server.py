@@ -1,0 +1,134 @@
+"""End to end against real Hypercorn with two worker processes: exactly-once under real
+concurrency, GET never consuming, and logs that never hold a secret."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from quart_app import store
+from quart_app.accounts import NewUser, add_user
+from quart_app.serving import open_services
+from quart_app.shares import ShareRequest, create_share
+
+from . import rawhttp
+from .conftest import PASSWORD
+from .live import LiveServer, live_server
+
+NOTE = "launch code: orange-giraffe-42"
+JSON = {"Accept": "application/json"}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with live_server(tmp_path_factory.mktemp("live")) as server:
+        yield server
+
+
+async def issue_links(server: LiveServer, count: int, *, owner: str = "racer") -> list[str]:
+    """Create a share with ``count`` links on the server's database; return their URLs."""
+    async with open_services(server.settings) as services:
+        if await store.user_by_name(services.db.reader, owner) is None:
+            await add_user(services, NewUser(owner, PASSWORD), is_admin=False)
+        user = await store.user_by_name(services.db.reader, owner)
+        assert user is not None
+        created = await create_share(services, user, ShareRequest(NOTE, "", 3600, count))
+    return [link.url for link in created.links]
+
+
+async def post_all(urls: list[str], *, per_link: int) -> dict[str, Counter[int]]:
+    """Fire per_link POSTs at every url at once, each from its own task and connection."""
+    results = await asyncio.gather(
+        *(rawhttp.request("POST", url, headers=JSON) for url in urls for _ in range(per_link))
+    )
+    statuses: dict[str, Counter[int]] = {url: Counter() for url in urls}
+    for (status, body), url in zip(
+        results, (u for u in urls for _ in range(per_link)), strict=True
+    ):
+        statuses[url][status] += 1
+        if status == 200:
+            assert NOTE in body.decode()
+    return statuses
+
+
+async def test_two_hundred_racing_posts_one_winner(server: LiveServer) -> None:
+    [url] = await issue_links(server, 1)
+    statuses = await post_all([url], per_link=200)
+    assert statuses[url] == Counter({200: 1, 410: 199})
+
+
+async def test_twenty_links_raced_at_once_each_have_one_winner(server: LiveServer) -> None:
+    urls = await issue_links(server, 20, owner="bulk")
+    statuses = await post_all(urls, per_link=200)
+    for url in urls:
+        assert statuses[url] == Counter({200: 1, 410: 199}), url
+    async with open_services(server.settings) as services:
+        owner = await store.user_by_name(services.db.reader, "bulk")
+        assert owner is not None
+        [share] = await store.shares_page(services.db.reader, owner.id, limit=5)
+        uses = await store.uses_of(services.db.reader, [share.id])
+    assert share.links_used == 20
+    assert len(uses[share.id]) == 20
+    assert share.note_erased  # every link used: the note is gone from the database
+
+
+async def test_previews_never_consume(server: LiveServer) -> None:
+    [url] = await issue_links(server, 1)
+    async with httpx.AsyncClient() as client:
+        for _ in range(25):
+            assert (await client.get(url)).status_code == 200
+            assert (await client.head(url)).status_code == 200
+        assert (await client.post(url, headers=JSON)).json()["state"] == "granted"
+
+
+async def test_full_flow_leaves_no_secret_in_any_log(tmp_path: Path) -> None:
+    with live_server(tmp_path / "instance") as server:
+        setup = re.search(r"(http://\S+/setup/(\S+))", server.log())
+        assert setup is not None
+        setup_url, setup_token = setup.groups()
+        async with httpx.AsyncClient(base_url=server.base_url) as browser:
+            assert (await browser.get(setup_url)).status_code == 200
+            created = await browser.post(setup_url, data={"name": "alice", "password": PASSWORD})
+            assert created.status_code == 303
+            page = (await browser.get("/")).text
+            csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
+            assert csrf is not None
+            form = {"csrf": csrf.group(1), "note": NOTE, "label": "", "ttl": "3600", "links": "2"}
+            made = await browser.post("/shares", data=form)
+            links = re.findall(r'value="(http://[^"]+/connect/[^"]+)"', made.text)
+            assert len(links) == 2
+            for link in links:
+                assert (await browser.get(link)).status_code == 200
+                assert NOTE in (await browser.post(link)).text
+                assert (await browser.post(link)).status_code == 410
+            await browser.post("/login", data={"name": "alice", "password": PASSWORD + "x"})
+    log = server.log()
+    assert "/connect/[redacted]" in log
+    assert log.count(setup_token) == 1  # the console line that hands it out, and nothing else
+    secrets = [link.rsplit("/", 1)[1] for link in links] + [NOTE, PASSWORD, "orange-giraffe"]
+    for secret in secrets:
+        assert secret not in log
+
+
+async def test_restart_keeps_users_shares_and_used_links(tmp_path: Path) -> None:
+    instance = tmp_path / "instance"
+    with live_server(instance, workers=1) as server:
+        urls = await issue_links(server, 2)
+        async with httpx.AsyncClient() as client:
+            assert (await client.post(urls[0], headers=JSON)).status_code == 200
+        base = server.base_url
+    with live_server(instance, workers=1) as again:
+        urls = [url.replace(base, again.base_url) for url in urls]
+        async with httpx.AsyncClient() as client:
+            assert (await client.post(urls[0], headers=JSON)).json()["state"] == "used"
+            assert (await client.post(urls[1], headers=JSON)).json()["note"] == NOTE
+            login = await client.post(
+                again.base_url + "/login", data={"name": "racer", "password": PASSWORD}
+            )
+            assert login.status_code == 303
