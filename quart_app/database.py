@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,7 +19,6 @@ from pathlib import Path
 
 import aiosqlite
 
-SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -45,24 +45,36 @@ def _create_private(path: Path) -> None:
 
 
 async def migrate(conn: aiosqlite.Connection) -> None:
-    """Bring the schema to SCHEMA_VERSION; safe when several processes start at once."""
+    """Bring the schema up to date; safe when several processes start at once, since the
+    version is read and bumped inside one BEGIN IMMEDIATE."""
     await conn.execute("BEGIN IMMEDIATE")
     try:
         (version,) = next(iter(await conn.execute_fetchall("PRAGMA user_version")))
-        if version < SCHEMA_VERSION:
-            for statement in _schema_statements():
-                await conn.execute(statement)
-            await conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        for number, statements in schema_versions():
+            if number > version:
+                for statement in statements:
+                    await conn.execute(statement)
+                await conn.execute(f"PRAGMA user_version = {number}")
         await conn.execute("COMMIT")
     except BaseException:
         await conn.execute("ROLLBACK")
         raise
 
 
-def _schema_statements() -> list[str]:
+_VERSION_MARK = re.compile(r"^-- version (\d+)\s*$", re.MULTILINE)
+
+
+def schema_versions() -> list[tuple[int, list[str]]]:
+    """``schema.sql`` cut into its numbered sections, each a list of statements."""
     text = files("quart_app").joinpath("schema.sql").read_text()
-    lines = [line for line in text.splitlines() if not line.lstrip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    marks = list(_VERSION_MARK.finditer(text))
+    sections = []
+    for mark, following in zip(marks, [*marks[1:], None], strict=True):
+        body = text[mark.end() : following.start() if following else len(text)]
+        lines = [line for line in body.splitlines() if not line.lstrip().startswith("--")]
+        statements = [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+        sections.append((int(mark.group(1)), statements))
+    return sections
 
 
 async def _rollback(conn: aiosqlite.Connection) -> None:

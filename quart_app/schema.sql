@@ -1,5 +1,9 @@
--- oncelink schema, version 1. Applied on start when PRAGMA user_version is older.
+-- The oncelink schema. Each "-- version N" section migrates a database from version N-1 to
+-- N; on start, the sections newer than PRAGMA user_version run in one transaction.
+-- Add a new section at the end for every change; never edit a released one.
 -- Times are seconds since the epoch (REAL), as read from the app's clock.
+
+-- version 1
 
 CREATE TABLE users (
     id              INTEGER PRIMARY KEY,
