@@ -82,7 +82,9 @@ async def add_user(
 async def authenticate(services: Services, name: str, password: str) -> store.User | None:
     user = await store.user_by_name(services.db.reader, name.strip())
     matches = await _password_matches(user.password_hash if user else _dummy_hash(), password)
-    return user if user is not None and matches else None
+    if user is None or not matches or user.disabled_at is not None:
+        return None
+    return user
 
 
 def _session_hash(session_id: str) -> bytes:
@@ -109,6 +111,40 @@ async def session_user(services: Services, session_id: str) -> store.User | None
 async def end_session(services: Services, session_id: str) -> None:
     async with services.db.transaction() as conn:
         await store.delete_session(conn, _session_hash(session_id))
+
+
+async def change_password(
+    services: Services, user: store.User, current: str, new: str
+) -> tuple[str | None, dict[str, str]]:
+    """Set a new password and end every session of the user, this one included.
+
+    Returns a fresh session id for the browser that made the change, or the problems."""
+    if not await _password_matches(user.password_hash, current):
+        return None, {"current": "That is not your current password."}
+    problems = {
+        "new" if field == "password" else field: message
+        for field, message in problems_with(NewUser(user.name, new)).items()
+    }
+    if problems:
+        return None, problems
+    password_hash = await hash_password(new)
+    async with services.db.transaction() as conn:
+        await store.set_password_hash(conn, user.id, password_hash)
+        await store.delete_user_sessions(conn, user.id)
+    return await start_session(services, user.id), {}
+
+
+async def set_disabled(services: Services, user_id: int, *, disabled: bool) -> None:
+    """Disabling ends the user's sessions and revokes every link they issued."""
+    async with services.db.transaction() as conn:
+        await store.set_disabled(conn, user_id, disabled_at=services.clock() if disabled else None)
+        if disabled:
+            await store.delete_user_sessions(conn, user_id)
+            await store.bump_link_generation(conn, user_id)
+
+
+async def list_users(services: Services) -> list[store.User]:
+    return await store.list_users(services.db.reader)
 
 
 def csrf_token(services: Services, session_id: str) -> str:

@@ -31,6 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--admin", action="store_true")
     add.add_argument("--password-stdin", action="store_true", required=True)
     user.add_parser("list", help="list users")
+    for verb, text in (
+        ("disable", "log a user out everywhere and revoke their links"),
+        ("enable", "let a disabled user log in again"),
+    ):
+        user.add_parser(verb, help=text).add_argument("name")
 
     commands.add_parser("prune", help="erase spent notes and prune the used-link ledger now")
     return parser
@@ -58,6 +63,17 @@ async def _list_users() -> int:
     return 0
 
 
+async def _set_disabled(name: str, *, disabled: bool) -> int:
+    async with open_services() as services:
+        user = await store.user_by_name(services.db.reader, name)
+        if user is None:
+            print(f"oncelink: no user named {name!r}", file=sys.stderr)
+            return 1
+        await accounts.set_disabled(services, user.id, disabled=disabled)
+    print(f"{'disabled' if disabled else 'enabled'} {user.name}")
+    return 0
+
+
 async def _prune() -> int:
     async with open_services() as services:
         report = await shares.sweep(services)
@@ -76,6 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "user" and args.user_command == "add":
             password = sys.stdin.readline().rstrip("\r\n")
             return asyncio.run(_add_user(args.name, password, admin=args.admin))
+        if args.command == "user" and args.user_command in ("disable", "enable"):
+            disabled = args.user_command == "disable"
+            return asyncio.run(_set_disabled(args.name, disabled=disabled))
         if args.command == "user":
             return asyncio.run(_list_users())
         return asyncio.run(_prune())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 PREFIX = "ONCELINK_"
 MIN_KEY_LENGTH = 32
 DAY = 24 * 3600
@@ -28,6 +30,7 @@ class Settings:
     max_ttl: int = 30 * DAY
     default_ttl: int = 3600
     rate_limits: bool = True
+    trusted_proxies: tuple[IPNetwork, ...] = ()
     sweep_interval: float = 60.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -67,6 +70,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_ttl=max_ttl,
         default_ttl=default_ttl,
         rate_limits=get("RATE_LIMITS", "on").lower() not in ("off", "0", "false", "no"),
+        trusted_proxies=_parse_networks(get("TRUSTED_PROXIES", "")),
     )
 
 
@@ -78,6 +82,13 @@ def _int_setting(text: str, name: str, *, low: int, high: int | None = None) -> 
     if value < low or (high is not None and value > high):
         raise ConfigError(f"{PREFIX}{name}={value} is out of range")
     return value
+
+
+def _parse_networks(text: str) -> tuple[IPNetwork, ...]:
+    try:
+        return tuple(ipaddress.ip_network(item.strip()) for item in text.split(",") if item.strip())
+    except ValueError as error:
+        raise ConfigError(f"{PREFIX}TRUSTED_PROXIES: {error}") from None
 
 
 def _parse_keys(text: str) -> tuple[str, ...]:

@@ -50,3 +50,7 @@ CREATE TABLE redemptions (
 ) WITHOUT ROWID;
 CREATE INDEX redemptions_by_share ON redemptions(share_id, used_at);
 CREATE INDEX redemptions_by_time ON redemptions(used_at);
+
+-- version 2
+-- A disabled user cannot log in; their sessions and links were ended when disabled.
+ALTER TABLE users ADD COLUMN disabled_at REAL;

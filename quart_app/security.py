@@ -3,9 +3,15 @@ state changes."""
 
 from __future__ import annotations
 
-from quart import Quart, Response, abort, request
+import ipaddress
+from collections.abc import Callable
 
-from .services import services_of
+from quart import Quart, Response, abort, request
+from werkzeug.exceptions import TooManyRequests
+
+from .config import IPNetwork
+from .ratelimit import Limits, RateLimiter
+from .services import current_services, services_of
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -29,6 +35,39 @@ def is_cross_site(origin: str) -> bool:
     if sent_origin is None or sent_origin == origin:
         return False
     return not (sent_origin == "null" and fetch_site == "same-origin")
+
+
+def client_address() -> str:
+    """The client's IP: the socket peer, unless that is a trusted proxy, in which case the
+    rightmost X-Forwarded-For entry that is not itself a trusted proxy."""
+    peer = request.remote_addr or ""
+    proxies = current_services().settings.trusted_proxies
+    if not _is_in(peer, proxies):
+        return peer
+    forwarded = ",".join(request.headers.getlist("X-Forwarded-For")).split(",")
+    hops = [hop.strip() for hop in forwarded if hop.strip()]
+    for hop in reversed(hops):
+        if not _is_in(hop, proxies):
+            return hop
+    return hops[0] if hops else peer
+
+
+def _is_in(address: str, networks: tuple[IPNetwork, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def enforce_limit(pick: Callable[[Limits], RateLimiter], key: str) -> None:
+    """Count one event for ``key``; answer 429 with Retry-After once over the limit."""
+    limits = current_services().limits
+    if limits is None:
+        return
+    wait = pick(limits).hit(key)
+    if wait is not None:
+        raise TooManyRequests(retry_after=wait)
 
 
 def init_app(app: Quart) -> None:

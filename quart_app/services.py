@@ -10,6 +10,7 @@ from quart import Quart, current_app
 from .clock import Clock
 from .config import Settings
 from .database import Database
+from .ratelimit import Limits
 from .tokens import LinkSigner
 
 EXTENSION_KEY = "oncelink"
@@ -21,6 +22,7 @@ class Services:
     clock: Clock
     signer: LinkSigner
     db: Database
+    limits: Limits | None  # None when ONCELINK_RATE_LIMITS=off
 
     def link_url(self, token: str) -> str:
         """Links are built from BASE_URL, never from the request's Host header."""
@@ -29,7 +31,8 @@ class Services:
 
 def build_services(settings: Settings, clock: Clock) -> Services:
     signer = LinkSigner(settings.signing_keys, max_ttl=settings.max_ttl, clock=clock)
-    return Services(settings, clock, signer, Database(settings.database))
+    limits = Limits.standard(clock) if settings.rate_limits else None
+    return Services(settings, clock, signer, Database(settings.database), limits)
 
 
 def install(app: Quart, services: Services) -> None:

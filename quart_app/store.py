@@ -23,6 +23,7 @@ class User:
     is_admin: bool
     link_generation: int
     created_at: float
+    disabled_at: float | None
 
 
 @dataclass(frozen=True)
@@ -66,11 +67,11 @@ async def _one(conn: Conn, sql: str, params: Sequence[Any] = ()) -> Any:
 
 # Users -------------------------------------------------------------------------------------
 
-_USER_COLUMNS = "id, name, password_hash, is_admin, link_generation, created_at"
+_USER_COLUMNS = "id, name, password_hash, is_admin, link_generation, created_at, disabled_at"
 
 
 def _user(row: Any) -> User:
-    return User(row[0], row[1], row[2], bool(row[3]), row[4], row[5])
+    return User(row[0], row[1], row[2], bool(row[3]), row[4], row[5], row[6])
 
 
 async def count_users(conn: Conn) -> int:
@@ -111,6 +112,10 @@ async def set_password_hash(conn: Conn, user_id: int, password_hash: str) -> Non
     await conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
 
 
+async def set_disabled(conn: Conn, user_id: int, *, disabled_at: float | None) -> None:
+    await conn.execute("UPDATE users SET disabled_at = ? WHERE id = ?", (disabled_at, user_id))
+
+
 async def bump_link_generation(conn: Conn, user_id: int) -> None:
     await conn.execute(
         "UPDATE users SET link_generation = link_generation + 1 WHERE id = ?", (user_id,)
@@ -134,7 +139,7 @@ async def session_user(conn: Conn, id_hash: bytes, *, now: float) -> User | None
     row = await _one(
         conn,
         f"""SELECT {columns} FROM sessions s JOIN users u ON u.id = s.user_id
-            WHERE s.id_hash = ? AND s.expires_at > ?""",  # noqa: S608
+            WHERE s.id_hash = ? AND s.expires_at > ? AND u.disabled_at IS NULL""",  # noqa: S608
         (id_hash, now),
     )
     return None if row is None else _user(row)

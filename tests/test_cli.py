@@ -70,3 +70,10 @@ def test_unknown_commands_print_usage(tmp_path: Path, args: list[str]) -> None:
     result = oncelink(tmp_path, *args)
     assert result.returncode == 2
     assert "usage: oncelink" in result.stderr
+
+
+def test_disabling_a_user_from_the_command_line(tmp_path: Path) -> None:
+    oncelink(tmp_path, "user", "add", "ada", "--password-stdin", stdin="a long enough password\n")
+    assert oncelink(tmp_path, "user", "disable", "ada").stdout.strip() == "disabled ada"
+    assert oncelink(tmp_path, "user", "disable", "nobody").returncode == 1
+    assert oncelink(tmp_path, "user", "enable", "ada").stdout.strip() == "enabled ada"

@@ -17,14 +17,18 @@ from quart import (
     request,
     url_for,
 )
+from werkzeug.sansio.response import Response as SansIOResponse
 from werkzeug.wrappers import Response as BaseResponse
 
 from .. import accounts
+from ..clock import in_words
+from ..security import client_address
 from ..services import current_services
 
 bp = Blueprint("auth", __name__)
 
 P = ParamSpec("P")
+ResponseT = TypeVar("ResponseT", bound=SansIOResponse)
 R = TypeVar("R")
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
@@ -68,7 +72,7 @@ def init_app(app: Quart) -> None:
                 g.csrf_token = accounts.csrf_token(services, session_id)
 
 
-def _with_session_cookie(response: BaseResponse, session_id: str) -> BaseResponse:
+def with_session_cookie(response: ResponseT, session_id: str) -> ResponseT:
     response.set_cookie(
         cookie_name(),
         session_id,
@@ -88,19 +92,41 @@ async def login() -> str | BaseResponse:
     return await render_template("login.html", name="", error=None)
 
 
+def _login_lockout(name: str) -> int | None:
+    """Seconds until this attempt may be made, counting it against the client's address."""
+    limits = current_services().limits
+    if limits is None:
+        return None
+    return limits.login_per_address.hit(client_address()) or limits.login_per_user.retry_after(
+        name.strip().lower()
+    )
+
+
+def _count_login_failure(name: str) -> None:
+    limits = current_services().limits
+    if limits is not None:
+        limits.login_per_user.hit(name.strip().lower())
+
+
 @bp.post("/login")
-async def login_submit() -> tuple[str, int] | BaseResponse:
+async def login_submit() -> tuple[str, int] | tuple[str, int, dict[str, str]] | BaseResponse:
     form = await request.form
     name, password = form.get("name", ""), form.get("password", "")
+    wait = _login_lockout(name)
+    if wait is not None:
+        error = f"Too many attempts. Try again in {in_words(wait)}."
+        page = await render_template("login.html", name=name, error=error)
+        return page, 429, {"Retry-After": str(wait)}
     services = current_services()
     user = await accounts.authenticate(services, name, password)
     if user is None:
+        _count_login_failure(name)
         error = "Wrong user name or password."
         return await render_template("login.html", name=name, error=error), 401
     if g.session_id:  # a fresh id on every login: a planted session id is worth nothing
         await accounts.end_session(services, g.session_id)
     session_id = await accounts.start_session(services, user.id)
-    return _with_session_cookie(redirect(url_for("dashboard.index"), 303), session_id)
+    return with_session_cookie(redirect(url_for("dashboard.index"), 303), session_id)
 
 
 @bp.post("/logout")
@@ -135,4 +161,4 @@ async def setup_submit(token: str) -> tuple[str, int] | BaseResponse:
     if user_id is None:  # someone else finished the setup a moment ago
         return await render_template("setup_closed.html"), 410
     session_id = await accounts.start_session(services, user_id)
-    return _with_session_cookie(redirect(url_for("dashboard.index"), 303), session_id)
+    return with_session_cookie(redirect(url_for("dashboard.index"), 303), session_id)

@@ -9,6 +9,7 @@ from quart import Blueprint, Response, jsonify
 
 from ..clock import iso_utc
 from ..redeem import LinkState, LinkView, inspect_link, redeem_link
+from ..security import client_address, enforce_limit
 from ..services import current_services
 from .rendering import html, wants_json
 
@@ -43,6 +44,7 @@ async def preview(token: str) -> Response:
 
 @bp.post("/connect/<path:token>")
 async def redeem(token: str) -> Response:
+    enforce_limit(lambda limits: limits.redeem_per_address, client_address())
     return await _answer(await redeem_link(current_services(), token))
 
 

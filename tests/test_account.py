@@ -1,0 +1,77 @@
+"""Changing a password and disabling users end sessions on the server."""
+
+from __future__ import annotations
+
+from quart import Quart
+from quart.testing import QuartClient
+
+from quart_app.services import Services
+from quart_app.store import User
+
+from .conftest import PASSWORD, Browser, log_in, make_user, share_for, token_of
+
+NEW_PASSWORD = "a brand new passphrase"
+
+
+async def test_password_change_logs_out_every_other_session(
+    app: Quart, browser: Browser, user: User
+) -> None:
+    other = await log_in(app.test_client())
+    changed = await browser.post("/account/password", {"current": PASSWORD, "new": NEW_PASSWORD})
+    assert changed.status_code == 200
+    assert "Password changed" in await changed.get_data(as_text=True)
+    assert (await browser.get("/")).status_code == 200  # this browser got a fresh session
+    assert (await other.get("/")).status_code == 302
+    fresh = app.test_client()
+    assert (
+        await fresh.post("/login", form={"name": "user1", "password": PASSWORD})
+    ).status_code == 401
+    assert (
+        await fresh.post("/login", form={"name": "user1", "password": NEW_PASSWORD})
+    ).status_code == 303
+
+
+async def test_password_change_needs_the_current_password(browser: Browser) -> None:
+    response = await browser.post("/account/password", {"current": "guess", "new": NEW_PASSWORD})
+    assert response.status_code == 422
+    assert "That is not your current password." in await response.get_data(as_text=True)
+
+
+async def test_new_password_must_be_long_enough(browser: Browser) -> None:
+    response = await browser.post("/account/password", {"current": PASSWORD, "new": "short"})
+    assert response.status_code == 422
+    assert "at least 10 characters" in await response.get_data(as_text=True)
+
+
+async def test_admin_disabling_a_user_ends_their_sessions_and_links(
+    app: Quart, client: QuartClient, services: Services
+) -> None:
+    await make_user(services, "boss", admin=True)
+    worker = await make_user(services, "worker")
+    worker_browser = await log_in(app.test_client(), "worker")
+    created = await share_for(services, worker)
+    admin = await log_in(client, "boss")
+    listing = await (await admin.get("/admin/users")).get_data(as_text=True)
+    assert "worker" in listing
+    assert (await admin.post(f"/admin/users/{worker.id}/disable")).status_code == 303
+    assert (await worker_browser.get("/")).status_code == 302
+    link = await app.test_client().post("/connect/" + token_of(created.links[0].url))
+    assert link.status_code == 410
+    relogin = await app.test_client().post("/login", form={"name": "worker", "password": PASSWORD})
+    assert relogin.status_code == 401
+    assert (await admin.post(f"/admin/users/{worker.id}/enable")).status_code == 303
+    relogin = await app.test_client().post("/login", form={"name": "worker", "password": PASSWORD})
+    assert relogin.status_code == 303
+
+
+async def test_only_admins_manage_users(browser: Browser, services: Services) -> None:
+    other = await make_user(services, "user2")
+    assert (await browser.get("/admin/users")).status_code == 403
+    assert (await browser.post(f"/admin/users/{other.id}/disable")).status_code == 403
+
+
+async def test_admins_cannot_lock_themselves_out(client: QuartClient, services: Services) -> None:
+    boss = await make_user(services, "boss", admin=True)
+    admin = await log_in(client, "boss")
+    assert (await admin.post(f"/admin/users/{boss.id}/disable")).status_code == 400
+    assert (await admin.get("/")).status_code == 200

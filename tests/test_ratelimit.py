@@ -1,0 +1,114 @@
+"""Rate limits: guessing passwords and hammering links get 429 with Retry-After."""
+
+from __future__ import annotations
+
+from ipaddress import ip_network
+from pathlib import Path
+
+from quart import Quart
+from quart.testing import QuartClient
+
+from quart_app import create_app
+from quart_app.clock import FrozenClock
+from quart_app.ratelimit import Rate, RateLimiter
+from quart_app.services import Services
+from quart_app.store import User
+
+from .conftest import PASSWORD, make_settings, share_for, token_of
+
+WRONG = {"name": "user1", "password": "wrong password!"}
+
+
+def test_a_burst_up_to_the_limit_passes_then_waits_are_told(clock: FrozenClock) -> None:
+    limiter = RateLimiter(Rate(3, 60), clock)
+    assert [limiter.hit("k") for _ in range(3)] == [None, None, None]
+    assert limiter.hit("k") == 20
+    assert limiter.hit("other") is None
+    clock.advance(20)
+    assert limiter.hit("k") is None
+    assert limiter.hit("k") == 20
+
+
+async def test_five_wrong_passwords_lock_the_user_out_with_a_time_to_retry(
+    client: QuartClient, user: User, clock: FrozenClock
+) -> None:
+    for _ in range(5):
+        assert (await client.post("/login", form=WRONG)).status_code == 401
+    locked = await client.post("/login", form={"name": "USER1", "password": PASSWORD})
+    assert locked.status_code == 429
+    assert locked.headers["Retry-After"] == "180"
+    assert "Too many attempts. Try again in 3 minutes." in await locked.get_data(as_text=True)
+    clock.advance(180)
+    assert (
+        await client.post("/login", form={"name": "user1", "password": PASSWORD})
+    ).status_code == 303
+
+
+async def test_one_address_cannot_spray_passwords_over_many_users(
+    client: QuartClient, user: User
+) -> None:
+    statuses = [
+        (await client.post("/login", form={"name": f"u{i}", "password": "x" * 12})).status_code
+        for i in range(31)
+    ]
+    assert statuses == [401] * 30 + [429]
+
+
+async def test_hammering_redemptions_from_one_address_is_slowed(
+    client: QuartClient, services: Services, user: User
+) -> None:
+    for _ in range(60):
+        assert (await client.post("/connect/not-a-link")).status_code == 404
+    created = await share_for(services, user)
+    blocked = await client.post("/connect/" + token_of(created.links[0].url))
+    assert blocked.status_code == 429
+    assert int(blocked.headers["Retry-After"]) == 1
+    assert blocked.headers["Cache-Control"] == "no-store"
+    assert (await client.get("/connect/" + token_of(created.links[0].url))).status_code == 200
+
+
+async def test_limits_are_per_client_address(
+    client: QuartClient, services: Services, user: User
+) -> None:
+    for _ in range(60):
+        await client.post("/connect/x", scope_base={"client": ("192.0.2.1", 1234)})
+    assert (
+        await client.post("/connect/x", scope_base={"client": ("192.0.2.1", 1)})
+    ).status_code == 429
+    assert (
+        await client.post("/connect/x", scope_base={"client": ("192.0.2.2", 1)})
+    ).status_code == 404
+
+
+async def test_forwarded_for_counts_only_behind_a_trusted_proxy(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    settings = make_settings(tmp_path, trusted_proxies=(ip_network("10.0.0.0/8"),))
+    app: Quart = create_app(settings, clock)
+    async with app.test_app():
+        client = app.test_client()
+
+        async def post(peer: str, forwarded: str) -> int:
+            response = await client.post(
+                "/connect/x",
+                headers={"X-Forwarded-For": forwarded},
+                scope_base={"client": (peer, 1)},
+            )
+            return response.status_code
+
+        for i in range(60):
+            assert await post("10.0.0.5", f"198.51.100.{i}, 203.0.113.7") == 404
+        assert await post("10.0.0.5", "203.0.113.7") == 429
+        assert await post("10.0.0.5", "203.0.113.8") == 404
+        # From an untrusted peer the header is ignored: the peer itself is the client.
+        for _ in range(60):
+            await post("192.0.2.50", "203.0.113.9")
+        assert await post("192.0.2.50", "203.0.113.10") == 429
+
+
+async def test_rate_limits_off_lets_everything_through(tmp_path: Path, clock: FrozenClock) -> None:
+    app = create_app(make_settings(tmp_path, rate_limits=False), clock)
+    async with app.test_app():
+        client = app.test_client()
+        for _ in range(100):
+            assert (await client.post("/connect/x")).status_code == 404
