@@ -1,0 +1,245 @@
+"""Hostile input at every route of a started app: never a 500, never an unhandled
+exception in the log, and the link under attack still works exactly once afterwards.
+
+ONCELINK_FUZZ_EXAMPLES scales the run (default 2,000 requests; 100000 for release checks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from itsdangerous import URLSafeTimedSerializer
+from quart import Quart
+from quart.testing import QuartClient
+
+from quart_app import create_app
+from quart_app.clock import FrozenClock
+from quart_app.services import services_of
+
+from .conftest import PASSWORD, SIGNING_KEY, make_settings, make_user, share_for, token_of
+
+TOTAL = int(os.environ.get("ONCELINK_FUZZ_EXAMPLES", "2000"))
+TOKEN_SHARE = 0.4  # of the examples go at /connect/<token>; the rest spread over all routes
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "PROPFIND"]
+FIELDS = [
+    "note",
+    "label",
+    "ttl",
+    "links",
+    "name",
+    "password",
+    "csrf",
+    "link",
+    "confirm",
+    "current",
+    "new",
+    "url",
+]
+
+
+@dataclass
+class Target:
+    """A started app, a logged-in fuzzing client, and another user's link under attack."""
+
+    app: Quart
+    loop: asyncio.AbstractEventLoop
+    client: QuartClient
+    csrf: str
+    link_token: str
+
+    def send(self, path: str, method: str, headers: dict[str, str], body: bytes) -> int:
+        response = self.loop.run_until_complete(
+            self.client.open(path, method=method, headers=headers, data=body)
+        )
+        return response.status_code
+
+
+@pytest.fixture(scope="module")
+def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+    # Rate limits off: otherwise nearly every example would stop at a 429, short of the code
+    # under attack. The limiter has its own tests.
+    settings_ = make_settings(tmp_path_factory.mktemp("fuzz"), rate_limits=False)
+    app = create_app(settings_, FrozenClock(1_800_000_000))
+    loop = asyncio.new_event_loop()
+    testing = app.test_app()
+    loop.run_until_complete(testing.__aenter__())
+    client = app.test_client()
+    target = loop.run_until_complete(_prepare(app, loop, client))
+    yield target
+    loop.run_until_complete(testing.__aexit__(None, None, None))
+    loop.close()
+
+
+async def _prepare(app: Quart, loop: asyncio.AbstractEventLoop, client: QuartClient) -> Target:
+    services = services_of(app)
+    owner = await make_user(services, "owner")
+    await make_user(services, "fuzzer")
+    link = (await share_for(services, owner)).links[0].url
+    await client.post("/login", form={"name": "fuzzer", "password": PASSWORD})
+    page = await (await client.get("/")).get_data(as_text=True)
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
+    assert csrf is not None
+    return Target(app, loop, client, csrf.group(1), token_of(link))
+
+
+@pytest.fixture(autouse=True)
+def no_unhandled_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    with caplog.at_level(logging.ERROR):
+        yield
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == [], [r.getMessage() for r in errors]
+
+
+text = st.text(st.characters(exclude_categories=("Cs",)), max_size=80)
+numbers = st.one_of(st.integers(), st.floats(allow_nan=True)).map(str)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def other_salt_token(payload: Any) -> str:
+    return URLSafeTimedSerializer(
+        SIGNING_KEY, salt="not.oncelink", signer_kwargs={"digest_method": hashlib.sha256}
+    ).dumps(payload)
+
+
+@st.composite
+def mangled(draw: st.DrawFn, token: str) -> str:
+    """Damage a valid token the ways an attacker or a bad copy-paste would."""
+    at = draw(st.integers(0, len(token)))
+    return draw(
+        st.sampled_from(
+            [
+                token[:at],
+                token + draw(text),
+                token[:at] + draw(st.characters(exclude_categories=("Cs",))) + token[at + 1 :],
+                token[:at] + token[at + 1 :],
+                ".".join(reversed(token.split("."))),
+                token.upper(),
+                token * draw(st.integers(2, 5)),
+                other_salt_token(draw(json_values)),
+                other_salt_token({"s": "x", "j": "y", "t": 600, "g": 0}),
+            ]
+        )
+    )
+
+
+def headers_strategy(target: Target) -> st.SearchStrategy[dict[str, str]]:
+    values = {
+        "Accept": st.sampled_from(["application/json", "text/html", "*/*", "garbage/;;q=x", ""]),
+        "Content-Type": st.sampled_from(
+            [
+                "application/x-www-form-urlencoded",
+                "application/json",
+                "multipart/form-data",
+                "multipart/form-data; boundary=x",
+                "text/plain",
+                "application/octet-stream",
+            ]
+        ),
+        "HX-Request": st.sampled_from(["true", "false", "1"]),
+        "Origin": st.sampled_from(["null", "http://oncelink.test", "https://evil.example", ""]),
+        "Sec-Fetch-Site": st.sampled_from(["same-origin", "cross-site", "none", "bogus"]),
+        "X-Forwarded-For": st.sampled_from(["1.2.3.4", "::1, 10.0.0.1", "not an ip", ""]),
+        "X-CSRF-Token": st.sampled_from([target.csrf, "wrong", ""]),
+    }
+    return st.fixed_dictionaries({}, optional=values)
+
+
+@st.composite
+def bodies(draw: st.DrawFn, target: Target) -> bytes:
+    kind = draw(st.sampled_from(["form", "json", "raw", "huge", "empty"]))
+    if kind == "form":
+        fields = draw(st.dictionaries(st.sampled_from(FIELDS), text | numbers, max_size=6))
+        if draw(st.booleans()):
+            fields["csrf"] = target.csrf
+        return "&".join(f"{quote(k)}={quote(v)}" for k, v in fields.items()).encode()
+    if kind == "json":
+        return json.dumps(draw(json_values)).encode()
+    if kind == "raw":
+        return draw(st.binary(max_size=300))
+    if kind == "huge":
+        return b"note=" + b"A" * draw(st.sampled_from([65 * 1024, 600 * 1024, 1100 * 1024]))
+    return b""
+
+
+def path_for(rule: str, value: str) -> str:
+    """A concrete path for a URL rule, with every variable part replaced by ``value``."""
+    return re.sub(r"<[^>]+>", quote(value, safe=""), rule)
+
+
+def check(target: Target, path: str, method: str, headers: dict[str, str], body: bytes) -> None:
+    status = target.send(path, method, headers, body)
+    assert status < 500, (method, path, headers, body[:200])
+
+
+def examples(share: float) -> Any:
+    return settings(
+        max_examples=max(1, int(TOTAL * share)),
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        database=None,
+    )
+
+
+@examples(TOKEN_SHARE)
+@given(data=st.data())
+def test_mangled_and_random_tokens_never_break_the_link_page(
+    target: Target, data: st.DataObject
+) -> None:
+    token = data.draw(
+        st.one_of(mangled(target.link_token), text, st.text(min_size=257, max_size=2000))
+    )
+    method = data.draw(st.sampled_from(["GET", "HEAD", "POST"]))
+    headers = data.draw(headers_strategy(target))
+    check(target, "/connect/" + quote(token, safe=""), method, headers, b"")
+
+
+@examples(1 - TOKEN_SHARE)
+@given(data=st.data())
+def test_every_route_survives_any_method_header_and_body(
+    target: Target, data: st.DataObject
+) -> None:
+    rules = sorted({rule.rule for rule in target.app.url_map.iter_rules()})
+    rule = data.draw(st.sampled_from(rules))
+    value = data.draw(st.one_of(text, numbers, st.just(target.link_token)))
+    path = path_for(rule, value)
+    if data.draw(st.booleans()):
+        path += "?" + "&".join(
+            f"{quote(k)}={quote(v)}"
+            for k, v in data.draw(
+                st.dictionaries(
+                    st.sampled_from(["before", "cursor", "next", "x"]), text, max_size=2
+                )
+            ).items()
+        )
+    method = data.draw(st.sampled_from(METHODS))
+    check(target, path, method, data.draw(headers_strategy(target)), data.draw(bodies(target)))
+
+
+def test_the_link_under_attack_still_works_exactly_once(target: Target) -> None:
+    path = "/connect/" + target.link_token
+    assert target.send(path, "GET", {}, b"") == 200
+    assert target.send(path, "POST", {}, b"") == 200
+    assert target.send(path, "POST", {}, b"") == 410
+
+
+def test_fuzzing_reaches_every_route(target: Target) -> None:
+    """Guards the guard: a new route must be reachable by the generic fuzzer."""
+    rules = {rule.rule for rule in target.app.url_map.iter_rules()}
+    assert "/connect/<path:token>" in rules
+    assert len(rules) >= 10
