@@ -58,27 +58,18 @@ def server_env(instance: Path, port: int, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def live_server(instance: Path, *, workers: int = 2, **extra: str) -> Iterator[LiveServer]:
+def live_server(
+    instance: Path, *, workers: int = 2, config: Path | None = None, **extra: str
+) -> Iterator[LiveServer]:
     port = free_port()
     env = server_env(instance, port, **extra)
     log_path = instance / f"server-{port}.log"
     instance.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
+        command = [str(ONCELINK), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        command += ["--workers", str(workers), *(["--config", str(config)] if config else [])]
         process = subprocess.Popen(
-            [
-                str(ONCELINK),
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-            ],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
     server = LiveServer(f"http://127.0.0.1:{port}", env, process, log_path)
     try:

@@ -4,7 +4,10 @@ concurrency, GET never consuming, and logs that never hold a secret."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+import time
+import tomllib
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from quart_app import store
+from quart_app import PROJECT_ROOT, store
 from quart_app.accounts import NewUser, add_user
 from quart_app.serving import open_services
 from quart_app.shares import ShareRequest, create_share
@@ -132,3 +135,35 @@ async def test_restart_keeps_users_shares_and_used_links(tmp_path: Path) -> None
                 again.base_url + "/login", data={"name": "racer", "password": PASSWORD}
             )
             assert login.status_code == 303
+
+
+def test_project_config_drops_stalled_clients() -> None:
+    config = tomllib.loads((PROJECT_ROOT / "hypercorn.toml").read_text())
+    assert 0 < config["read_timeout"] <= 30
+    assert 0 < config["keep_alive_timeout"] <= 10
+
+
+async def test_a_client_that_trickles_its_headers_is_disconnected(tmp_path: Path) -> None:
+    """Slowloris: a byte now and then, never a whole request. Hypercorn's idle timer
+    (keep_alive_timeout) drops it; read_timeout drops one that goes silent."""
+    config = tmp_path / "hypercorn.toml"
+    project = (PROJECT_ROOT / "hypercorn.toml").read_text()
+    for name in ("read_timeout", "keep_alive_timeout"):
+        project = re.sub(rf"(?m)^{name} = \d+$", f"{name} = 1", project)
+    config.write_text(project)
+    with live_server(tmp_path / "instance", workers=1, config=config) as server:
+        host, port = server.base_url.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        started = time.monotonic()
+        dropped = asyncio.create_task(reader.read())  # completes at EOF, when we are dropped
+        writer.write(b"POST /login HTTP/1.1\r\nHost: x\r\n")
+        with contextlib.suppress(ConnectionError):
+            while not dropped.done() and time.monotonic() - started < 8:
+                writer.write(b"X-Slow: y\r\n")
+                await writer.drain()
+                await asyncio.sleep(0.25)
+        leftover = await asyncio.wait_for(dropped, timeout=1)
+        elapsed = time.monotonic() - started
+        writer.close()
+    assert elapsed < 3
+    assert b"HTTP/1.1 200" not in leftover
