@@ -30,10 +30,23 @@ async def connect(path: Path) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
     conn.row_factory = sqlite3.Row
     await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    await conn.execute("PRAGMA journal_mode = WAL")
+    await _use_wal(conn)
     await conn.execute("PRAGMA synchronous = FULL")
     await conn.execute("PRAGMA foreign_keys = ON")
     return conn
+
+
+async def _use_wal(conn: aiosqlite.Connection) -> None:
+    """Switch a new database to WAL. The switch needs an exclusive lock and SQLite may
+    refuse it at once, without waiting, while another process opens the same new file."""
+    for attempt in range(50):
+        try:
+            await conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError:
+            if attempt == 49:
+                raise
+            await asyncio.sleep(0.01 * (attempt + 1))
 
 
 def _create_private(path: Path) -> None:

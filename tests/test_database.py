@@ -36,8 +36,10 @@ async def test_database_file_is_readable_by_its_owner_only(tmp_path: Path) -> No
 async def test_processes_starting_together_migrate_once(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite3"
     databases = [Database(path) for _ in range(4)]
-    await asyncio.gather(*(db.open() for db in databases))
-    await asyncio.gather(*(db.close() for db in databases))
+    try:
+        await asyncio.gather(*(db.open() for db in databases))
+    finally:
+        await asyncio.gather(*(db.close() for db in databases))
     latest = schema_versions()[-1][0]
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone() == (latest,)
