@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from quart import Quart
 from quart.testing import QuartClient
 from quart.wrappers import Response as TestResponse
@@ -27,6 +29,11 @@ BASE_URL = "http://oncelink.test"
 SIGNING_KEY = "test-signing-key-0123456789abcdefghijkl"
 PASSWORD = "correct horse battery"
 START = 1_800_000_000.0
+
+# Property tests stay quick by default; HYPOTHESIS_PROFILE=thorough digs deeper.
+hypothesis_settings.register_profile("quick", max_examples=60, deadline=None)
+hypothesis_settings.register_profile("thorough", max_examples=1000, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 
 
 def make_settings(tmp_path: Path, **changes: Any) -> Settings:
