@@ -113,7 +113,9 @@ async def issue_links(
         share = await store.share_of(conn, owner.id, share_id)
         if share is None:
             return None
-        return await _issue(services, conn, owner, share_id, count, ttl or share.default_ttl)
+        # MAX_TTL may have been lowered since the share was made.
+        ttl = ttl or min(share.default_ttl, services.settings.max_ttl)
+        return await _issue(services, conn, owner, share_id, count, ttl)
 
 
 async def _issue(
