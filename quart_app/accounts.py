@@ -1,4 +1,5 @@
-"""Main users: password hashing (argon2id), server-side sessions, and the first-admin setup."""
+"""Main users: password hashing (argon2id), server-side sessions, the first-admin setup, and
+API tokens."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import functools
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -21,6 +23,10 @@ SETUP_LINK_LIFETIME = 7 * 24 * 3600
 MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 1024
 MAX_NAME_CHARS = 64
+MAX_API_TOKEN_NAME_CHARS = 100
+# A prefix lets secret scanners and people recognise a leaked token; the rest is 256 bits.
+API_TOKEN_PREFIX = "olk_"  # noqa: S105 - a prefix, not a secret
+_API_TOKEN_SHAPE = re.compile(r"olk_[A-Za-z0-9_-]{43}")
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
@@ -135,11 +141,12 @@ async def change_password(
 
 
 async def set_disabled(services: Services, user_id: int, *, disabled: bool) -> None:
-    """Disabling ends the user's sessions and revokes every link they issued."""
+    """Disabling ends the user's sessions and revokes every link and API token they had."""
     async with services.db.transaction() as conn:
         await store.set_disabled(conn, user_id, disabled_at=services.clock() if disabled else None)
         if disabled:
             await store.delete_user_sessions(conn, user_id)
+            await store.delete_user_api_tokens(conn, user_id)
             await store.bump_link_generation(conn, user_id)
 
 
@@ -164,3 +171,44 @@ async def setup_is_open(services: Services, token: str) -> bool:
     except LinkError:
         return False
     return await store.count_users(services.db.reader) == 0
+
+
+# API tokens: SHA-256, not argon2: the secret is 256 random bits, so there is nothing to
+# guess, and a hash lookup costs nothing per request.
+
+
+def _api_token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def api_token_name_problem(name: str) -> str | None:
+    if len(name.strip()) > MAX_API_TOKEN_NAME_CHARS:
+        return f"Use a name of at most {MAX_API_TOKEN_NAME_CHARS} characters."
+    return None
+
+
+async def create_api_token(services: Services, user_id: int, name: str) -> str:
+    """A new API token for the user, to be shown once: only its hash is stored."""
+    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    async with services.db.transaction() as conn:
+        await store.insert_api_token(
+            conn, user_id, name.strip(), _api_token_hash(token), now=services.clock()
+        )
+    return token
+
+
+async def api_tokens(services: Services, user_id: int) -> list[store.ApiToken]:
+    return await store.api_tokens_of(services.db.reader, user_id)
+
+
+async def revoke_api_token(services: Services, user_id: int, token_id: int) -> bool:
+    """False if the user has no such token."""
+    async with services.db.transaction() as conn:
+        return await store.delete_api_token(conn, user_id, token_id)
+
+
+async def api_token_user(services: Services, token: str) -> store.User | None:
+    """Whose token this is; None for a revoked, unknown or malformed one."""
+    if not _API_TOKEN_SHAPE.fullmatch(token):
+        return None
+    return await store.api_token_user(services.db.reader, _api_token_hash(token))

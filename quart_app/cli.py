@@ -1,4 +1,4 @@
-"""The ``oncelink`` command: serve, manage users, prune."""
+"""The ``oncelink`` command: serve, manage users and API tokens, prune."""
 
 from __future__ import annotations
 
@@ -37,6 +37,13 @@ def _parser() -> argparse.ArgumentParser:
     ):
         user.add_parser(verb, help=text).add_argument("name")
 
+    token = commands.add_parser("token", help="manage API tokens").add_subparsers(
+        dest="token_command", required=True
+    )
+    create = token.add_parser("create", help="create an API token and print it, once")
+    create.add_argument("name", metavar="USERNAME")
+    create.add_argument("--name", dest="label", default="", metavar="LABEL")
+
     commands.add_parser("prune", help="erase spent notes and prune the used-link ledger now")
     return parser
 
@@ -74,6 +81,21 @@ async def _set_disabled(name: str, *, disabled: bool) -> int:
     return 0
 
 
+async def _create_token(user_name: str, label: str) -> int:
+    problem = accounts.api_token_name_problem(label)
+    if problem:
+        print(f"oncelink: {problem}", file=sys.stderr)
+        return 2
+    async with open_services() as services:
+        user = await store.user_by_name(services.db.reader, user_name)
+        if user is None:
+            print(f"oncelink: there is no user named {user_name!r}", file=sys.stderr)
+            return 1
+        token = await accounts.create_api_token(services, user.id, label)
+    print(token)  # the only line on stdout, so `TOKEN=$(oncelink token create ...)` works
+    return 0
+
+
 async def _prune() -> int:
     async with open_services() as services:
         report = await shares.sweep(services)
@@ -97,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_set_disabled(args.name, disabled=disabled))
         if args.command == "user":
             return asyncio.run(_list_users())
+        if args.command == "token":
+            return asyncio.run(_create_token(args.name, args.label))
         return asyncio.run(_prune())
     except ConfigError as error:
         print(f"oncelink: {error}", file=sys.stderr)

@@ -1,10 +1,11 @@
-"""Every error answers with a clear page (or JSON for JSON clients), never a bare 500."""
+"""Every error answers with a clear page (or JSON for JSON clients and the API), never a
+bare 500."""
 
 from __future__ import annotations
 
 import logging
 
-from quart import Quart, Response, jsonify
+from quart import Quart, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from .views.rendering import html, wants_json
@@ -22,9 +23,12 @@ MESSAGES = {
 }
 
 
+API_PREFIX = "/api/"
+
+
 async def _answer(status: int, message: str) -> Response:
-    if wants_json():
-        response = jsonify({"error": message})
+    if wants_json() or request.path.startswith(API_PREFIX):
+        response = jsonify({"error": message, "detail": None})
         response.status_code = status
         return response
     return await html("error.html", status, message=message)

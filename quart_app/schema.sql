@@ -52,5 +52,16 @@ CREATE INDEX redemptions_by_share ON redemptions(share_id, used_at);
 CREATE INDEX redemptions_by_time ON redemptions(used_at);
 
 -- version 2
+-- API tokens: the caller holds a random 256-bit secret, the table only its SHA-256.
+CREATE TABLE api_tokens (
+    id         INTEGER PRIMARY KEY,
+    user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name       TEXT NOT NULL DEFAULT '',
+    token_hash BLOB NOT NULL UNIQUE,
+    created_at REAL NOT NULL
+);
+CREATE INDEX api_tokens_by_user ON api_tokens(user_id, id);
+
+-- version 3
 -- A disabled user cannot log in; their sessions and links were ended when disabled.
 ALTER TABLE users ADD COLUMN disabled_at REAL;

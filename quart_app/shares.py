@@ -55,13 +55,25 @@ def problems_with(request: ShareRequest, *, max_ttl: int) -> dict[str, str]:
     problems: dict[str, str] = {}
     if not request.note.strip():
         problems["note"] = "Write the note you want to share."
-    elif len(request.note.encode()) > MAX_NOTE_BYTES:
+    elif note_too_large(request.note):
         problems["note"] = "The note is too long: at most 64 KiB."
     if len(request.label) > MAX_LABEL_CHARS:
         problems["label"] = f"The label is too long: at most {MAX_LABEL_CHARS} characters."
-    if not MIN_TTL <= request.ttl <= max_ttl:
+    problems.update(link_problems(request.links, request.ttl, max_ttl=max_ttl))
+    return problems
+
+
+def note_too_large(note: str) -> bool:
+    return len(note.encode()) > MAX_NOTE_BYTES
+
+
+def link_problems(count: int, ttl: int | None, *, max_ttl: int) -> dict[str, str]:
+    """What is wrong with asking for ``count`` links living ``ttl`` seconds (None: the
+    share's default); empty when nothing is."""
+    problems: dict[str, str] = {}
+    if ttl is not None and not MIN_TTL <= ttl <= max_ttl:
         problems["ttl"] = f"Links must live between 5 minutes and {max_ttl // 86400} days."
-    if not 1 <= request.links <= MAX_LINKS:
+    if not 1 <= count <= MAX_LINKS:
         problems["links"] = f"Ask for between 1 and {MAX_LINKS} links."
     return problems
 
@@ -95,12 +107,15 @@ async def create_share(
 async def issue_links(
     services: Services, owner: store.User, share_id: str, count: int, ttl: int | None
 ) -> list[IssuedLink] | None:
-    """More links for a share; None if it is not the owner's or is closed."""
+    """More links for a share; None if it is not the owner's or is closed. The caller has
+    checked ``link_problems``."""
     async with services.db.transaction() as conn:
         share = await store.share_of(conn, owner.id, share_id)
         if share is None:
             return None
-        return await _issue(services, conn, owner, share_id, count, ttl or share.default_ttl)
+        # MAX_TTL may have been lowered since the share was made.
+        ttl = ttl or min(share.default_ttl, services.settings.max_ttl)
+        return await _issue(services, conn, owner, share_id, count, ttl)
 
 
 async def _issue(

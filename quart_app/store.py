@@ -27,6 +27,14 @@ class User:
 
 
 @dataclass(frozen=True)
+class ApiToken:
+    id: int
+    user_id: int
+    name: str
+    created_at: float
+
+
+@dataclass(frozen=True)
 class Share:
     seq: int
     id: str
@@ -68,6 +76,7 @@ async def _one(conn: Conn, sql: str, params: Sequence[Any] = ()) -> Any:
 # Users -------------------------------------------------------------------------------------
 
 _USER_COLUMNS = "id, name, password_hash, is_admin, link_generation, created_at, disabled_at"
+_JOINED_USER_COLUMNS = ", ".join(f"u.{c.strip()}" for c in _USER_COLUMNS.split(","))
 
 
 def _user(row: Any) -> User:
@@ -135,10 +144,9 @@ async def insert_session(
 
 
 async def session_user(conn: Conn, id_hash: bytes, *, now: float) -> User | None:
-    columns = ", ".join(f"u.{c.strip()}" for c in _USER_COLUMNS.split(","))
     row = await _one(
         conn,
-        f"""SELECT {columns} FROM sessions s JOIN users u ON u.id = s.user_id
+        f"""SELECT {_JOINED_USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id
             WHERE s.id_hash = ? AND s.expires_at > ? AND u.disabled_at IS NULL""",  # noqa: S608
         (id_hash, now),
     )
@@ -155,6 +163,53 @@ async def delete_user_sessions(conn: Conn, user_id: int) -> None:
 
 async def delete_expired_sessions(conn: Conn, *, now: float) -> None:
     await conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
+
+
+# API tokens --------------------------------------------------------------------------------
+
+
+async def insert_api_token(
+    conn: Conn, user_id: int, name: str, token_hash: bytes, *, now: float
+) -> int:
+    row = await _one(
+        conn,
+        """INSERT INTO api_tokens(user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)
+           RETURNING id""",
+        (user_id, name, token_hash, now),
+    )
+    return int(row[0])
+
+
+async def api_tokens_of(conn: Conn, user_id: int) -> list[ApiToken]:
+    """The user's API tokens, newest first."""
+    rows = await conn.execute_fetchall(
+        """SELECT id, user_id, name, created_at FROM api_tokens
+           WHERE user_id = ? ORDER BY id DESC""",
+        (user_id,),
+    )
+    return [ApiToken(row[0], row[1], row[2], row[3]) for row in rows]
+
+
+async def api_token_user(conn: Conn, token_hash: bytes) -> User | None:
+    row = await _one(
+        conn,
+        f"""SELECT {_JOINED_USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id
+            WHERE t.token_hash = ? AND u.disabled_at IS NULL""",  # noqa: S608
+        (token_hash,),
+    )
+    return None if row is None else _user(row)
+
+
+async def delete_user_api_tokens(conn: Conn, user_id: int) -> None:
+    await conn.execute("DELETE FROM api_tokens WHERE user_id = ?", (user_id,))
+
+
+async def delete_api_token(conn: Conn, user_id: int, token_id: int) -> bool:
+    """False if there is no such token of this user."""
+    cursor = await conn.execute(
+        "DELETE FROM api_tokens WHERE id = ? AND user_id = ?", (token_id, user_id)
+    )
+    return cursor.rowcount == 1
 
 
 # Shares ------------------------------------------------------------------------------------

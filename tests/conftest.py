@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -9,22 +10,30 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from quart import Quart
 from quart.testing import QuartClient
 from quart.wrappers import Response as TestResponse
 
 from quart_app import create_app
-from quart_app.accounts import NewUser, add_user
+from quart_app.accounts import NewUser, add_user, create_api_token
 from quart_app.clock import FrozenClock
 from quart_app.config import Settings
 from quart_app.services import Services, services_of
 from quart_app.shares import CreatedShare, ShareRequest, create_share
 from quart_app.store import User, user_by_name
 
+from .apiclient import ApiClient
+
 BASE_URL = "http://oncelink.test"
 SIGNING_KEY = "test-signing-key-0123456789abcdefghijkl"
 PASSWORD = "correct horse battery"
 START = 1_800_000_000.0
+
+# Property tests stay quick by default; HYPOTHESIS_PROFILE=thorough digs deeper.
+hypothesis_settings.register_profile("quick", max_examples=60, deadline=None)
+hypothesis_settings.register_profile("thorough", max_examples=1000, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 
 
 def make_settings(tmp_path: Path, **changes: Any) -> Settings:
@@ -120,3 +129,9 @@ async def log_in(client: QuartClient, name: str = "user1") -> Browser:
 @pytest.fixture
 async def browser(client: QuartClient, user: User) -> Browser:
     return await log_in(client)
+
+
+@pytest.fixture
+async def api(client: QuartClient, services: Services, user: User) -> ApiClient:
+    """The JSON API as user1's script sees it, with a fresh API token."""
+    return ApiClient(client, await create_api_token(services, user.id, "tests"))

@@ -8,6 +8,7 @@ from quart.testing import QuartClient
 from quart_app.services import Services
 from quart_app.store import User
 
+from .apiclient import ApiClient
 from .conftest import PASSWORD, Browser, log_in, make_user, share_for, token_of
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -75,3 +76,15 @@ async def test_admins_cannot_lock_themselves_out(client: QuartClient, services: 
     admin = await log_in(client, "boss")
     assert (await admin.post(f"/admin/users/{boss.id}/disable")).status_code == 400
     assert (await admin.get("/")).status_code == 200
+
+
+async def test_disabling_a_user_revokes_their_api_tokens(
+    api: ApiClient, client: QuartClient, services: Services, user: User
+) -> None:
+    assert (await api.get("/shares")).status_code == 200
+    await make_user(services, "boss", admin=True)
+    admin = await log_in(client, "boss")
+    await admin.post(f"/admin/users/{user.id}/disable")
+    assert (await api.get("/shares")).status_code == 401
+    await admin.post(f"/admin/users/{user.id}/enable")
+    assert (await api.get("/shares")).status_code == 401  # re-enabling gives no token back

@@ -14,6 +14,7 @@ from quart_app.ratelimit import Rate, RateLimiter
 from quart_app.services import Services
 from quart_app.store import User
 
+from .apiclient import ApiClient
 from .conftest import PASSWORD, make_settings, share_for, token_of
 
 WRONG = {"name": "user1", "password": "wrong password!"}
@@ -112,3 +113,14 @@ async def test_rate_limits_off_lets_everything_through(tmp_path: Path, clock: Fr
         client = app.test_client()
         for _ in range(100):
             assert (await client.post("/connect/x")).status_code == 404
+
+
+async def test_api_calls_are_limited_per_token(api: ApiClient, services: Services) -> None:
+    assert services.limits is not None
+    services.limits.api_per_token.rate = Rate(3, 60)
+    for _ in range(3):
+        assert (await api.get("/shares")).status_code == 200
+    limited = await api.get("/shares")
+    assert limited.status_code == 429
+    assert limited.headers["Retry-After"] == "20"
+    assert (await limited.get_json())["error"] == "Too many requests with this API token."

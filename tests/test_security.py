@@ -16,6 +16,7 @@ from quart_app.security import CONTENT_SECURITY_POLICY
 from quart_app.services import services_of
 from quart_app.store import User
 
+from .apiclient import ApiClient
 from .conftest import PASSWORD, SIGNING_KEY, Browser, make_settings, make_user, share_for, token_of
 
 NEWER_KEY = "rotated-signing-key-9876543210zyxwvutsrq"
@@ -91,3 +92,17 @@ async def test_key_rotation_keeps_old_links_until_the_old_key_is_dropped(
         client = retired.test_client()
         assert (await client.get(old_link)).status_code == 404
         assert (await client.post(new_link)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers", [{"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}]
+)
+async def test_api_calls_from_another_site_are_refused_even_with_a_token(
+    api: ApiClient, headers: dict[str, str]
+) -> None:
+    body = {"note": "from a hostile page", "links": 1}
+    refused = await api.post("/shares", body, headers=headers)
+    assert refused.status_code == 403
+    assert "error" in await refused.get_json()
+    assert (await (await api.get("/shares")).get_json())["shares"] == []
+    assert (await api.post("/shares", body)).status_code == 201
