@@ -10,6 +10,7 @@ from quart import Quart, current_app
 from .clock import Clock
 from .config import Settings
 from .database import Database
+from .group_commit import GroupCommitWriter
 from .ratelimit import Limits
 from .tokens import LinkSigner
 
@@ -23,6 +24,7 @@ class Services:
     signer: LinkSigner
     db: Database
     limits: Limits | None  # None when ONCELINK_RATE_LIMITS=off
+    writer: GroupCommitWriter
 
     def link_url(self, token: str) -> str:
         """Links are built from BASE_URL, never from the request's Host header."""
@@ -32,7 +34,8 @@ class Services:
 def build_services(settings: Settings, clock: Clock) -> Services:
     signer = LinkSigner(settings.signing_keys, max_ttl=settings.max_ttl, clock=clock)
     limits = Limits.standard(clock) if settings.rate_limits else None
-    return Services(settings, clock, signer, Database(settings.database), limits)
+    writer = GroupCommitWriter(settings.database, clock)
+    return Services(settings, clock, signer, Database(settings.database), limits, writer)
 
 
 def install(app: Quart, services: Services) -> None:
