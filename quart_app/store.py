@@ -111,6 +111,18 @@ async def set_password_hash(conn: Conn, user_id: int, password_hash: str) -> Non
     await conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
 
 
+async def change_counters(conn: Conn, user_ids: Sequence[int]) -> dict[int, int]:
+    """Each user's change counter, which goes up whenever any of their shares changes."""
+    if not user_ids:
+        return {}
+    marks = ",".join("?" * len(user_ids))
+    rows = await conn.execute_fetchall(
+        f"SELECT id, changes FROM users WHERE id IN ({marks})",  # noqa: S608
+        list(user_ids),
+    )
+    return {user_id: changes for user_id, changes in rows}
+
+
 async def bump_link_generation(conn: Conn, user_id: int) -> None:
     await conn.execute(
         "UPDATE users SET link_generation = link_generation + 1 WHERE id = ?", (user_id,)
@@ -234,13 +246,20 @@ async def uses_of(conn: Conn, share_ids: Iterable[str]) -> dict[str, list[float]
 
 
 async def revoke_share(conn: Conn, owner_id: int, share_id: str, *, now: float) -> bool:
-    """Mark the share revoked and erase its note; False if it is not the owner's."""
+    """Mark the share revoked and erase its note, and the copies kept for re-viewing;
+    False if it is not the owner's."""
     cursor = await conn.execute(
         """UPDATE shares SET revoked_at = coalesce(revoked_at, ?), note = NULL
            WHERE id = ? AND owner_id = ?""",
         (now, share_id, owner_id),
     )
-    return cursor.rowcount == 1
+    if cursor.rowcount != 1:
+        return False
+    await conn.execute(
+        "DELETE FROM reveals WHERE jti IN (SELECT jti FROM redemptions WHERE share_id = ?)",
+        (share_id,),
+    )
+    return True
 
 
 async def erase_spent_notes(conn: Conn, *, now: float) -> int:
@@ -310,3 +329,33 @@ async def prune_ledger(conn: Conn, *, before: float, batch: int) -> int:
 
 async def ledger_size(conn: Conn) -> int:
     return int((await _one(conn, "SELECT count(*) FROM redemptions"))[0])
+
+
+# Re-viewing a redeemed note ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reveal:
+    sealed_note: bytes
+    reveal_until: float
+
+
+async def insert_reveal(conn: Conn, jti: str, sealed_note: bytes, *, until: float) -> None:
+    await conn.execute(
+        "INSERT INTO reveals(jti, sealed_note, reveal_until) VALUES (?, ?, ?)",
+        (jti, sealed_note, until),
+    )
+
+
+async def reveal_of(conn: Conn, jti: str, *, now: float) -> Reveal | None:
+    row = await _one(
+        conn,
+        "SELECT sealed_note, reveal_until FROM reveals WHERE jti = ? AND reveal_until > ?",
+        (jti, now),
+    )
+    return None if row is None else Reveal(bytes(row[0]), row[1])
+
+
+async def delete_expired_reveals(conn: Conn, *, now: float) -> int:
+    cursor = await conn.execute("DELETE FROM reveals WHERE reveal_until <= ?", (now,))
+    return cursor.rowcount
