@@ -7,10 +7,10 @@ which a single ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` picks the one win
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from . import store
+from . import sealing, store
 from .services import Services
 from .tokens import LinkClaims, LinkExpired, LinkInvalid
 
@@ -31,6 +31,9 @@ class LinkView:
     expires_at: float | None = None
     note: str | None = None
     used_at: float | None = None
+    # Set on a granted view that the recipient may read again: the pass for their cookie.
+    reveal_pass: str | None = None
+    reveal_until: float | None = None
 
 
 def _verified(services: Services, token: str) -> LinkClaims | LinkView:
@@ -69,8 +72,11 @@ async def inspect_link(services: Services, token: str) -> LinkView:
     return LinkView(LinkState.READY, granted_by=target.owner_name, expires_at=claims.expires_at)
 
 
-async def redeem_link(services: Services, token: str) -> LinkView:
-    """Use the link: exactly one caller per link ever gets GRANTED with the note."""
+async def redeem_link(services: Services, token: str, *, keep_for: float = 0) -> LinkView:
+    """Use the link: exactly one caller per link ever gets GRANTED with the note.
+
+    With ``keep_for``, the winner also gets a pass to read the note again for that many
+    seconds; the copy it opens is sealed with a key that only the pass holds."""
     claims = _verified(services, token)
     if isinstance(claims, LinkView):
         return claims
@@ -88,4 +94,19 @@ async def redeem_link(services: Services, token: str) -> LinkView:
         if not await store.claim(conn, claims.jti, claims.share_id, now=now, revoke=False):
             return LinkView(_closed_state(await store.ledger_entry(conn, claims.jti)))
         await store.count_use(conn, claims.share_id, revoked=False)
-    return LinkView(LinkState.GRANTED, granted_by=target.owner_name, note=target.note, used_at=now)
+        granted = LinkView(
+            LinkState.GRANTED, granted_by=target.owner_name, note=target.note, used_at=now
+        )
+        if keep_for > 0:
+            granted = await _kept_for_review(services, conn, claims.jti, granted, now + keep_for)
+    return granted
+
+
+async def _kept_for_review(
+    services: Services, conn: store.Conn, jti: str, granted: LinkView, until: float
+) -> LinkView:
+    assert granted.note is not None
+    sealed = sealing.seal(granted.note, jti)
+    await store.insert_reveal(conn, jti, sealed.blob, until=until)
+    reveal_pass = services.signer.issue_reveal(jti, sealed.key)
+    return replace(granted, reveal_pass=reveal_pass, reveal_until=until)

@@ -175,15 +175,18 @@ async def revoke_link(services: Services, owner: store.User, link: str) -> LinkS
 class SweepReport:
     notes_erased: int
     ledger_rows_pruned: int
+    reveals_deleted: int
 
 
 async def sweep(services: Services) -> SweepReport:
-    """Erase notes no link can reach and prune ledger rows no token can match any more.
+    """Erase notes no link can reach and the sealed copies kept for re-viewing once their
+    time is up; prune ledger rows no token can match any more.
 
     Deletes in small batches, each its own transaction, so redemptions never wait long."""
     now = services.clock()
     async with services.db.transaction() as conn:
         erased = await store.erase_spent_notes(conn, now=now)
+        reveals = await store.delete_expired_reveals(conn, now=now)
         await store.delete_expired_sessions(conn, now=now)
     pruned, before = 0, now - services.settings.max_ttl - PRUNE_MARGIN
     while True:
@@ -191,4 +194,4 @@ async def sweep(services: Services) -> SweepReport:
             count = await store.prune_ledger(conn, before=before, batch=PRUNE_BATCH)
         pruned += count
         if count < PRUNE_BATCH:
-            return SweepReport(erased, pruned)
+            return SweepReport(erased, pruned, reveals)
