@@ -262,6 +262,15 @@ async def revoke_share(conn: Conn, owner_id: int, share_id: str, *, now: float) 
     return True
 
 
+async def revoke_unspent_links(conn: Conn, owner_id: int) -> None:
+    """Count every unused link of the owner's shares as revoked and erase their notes."""
+    await conn.execute(
+        """UPDATE shares SET links_revoked = links_issued - links_used, note = NULL
+           WHERE owner_id = ? AND links_used + links_revoked < links_issued""",
+        (owner_id,),
+    )
+
+
 async def erase_spent_notes(conn: Conn, *, now: float) -> int:
     """Erase notes no link can reach any more: all links used or revoked, or all expired."""
     cursor = await conn.execute(
