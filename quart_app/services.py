@@ -1,4 +1,5 @@
-"""The per-app objects views and commands share: settings, clock, signer, database."""
+"""The per-app objects views and commands share: settings, clock, signer, database, and the
+feed that tells live dashboards about changes."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from quart import Quart, current_app
 from .clock import Clock
 from .config import Settings
 from .database import Database
+from .live import ChangeFeed
 from .tokens import LinkSigner
 
 EXTENSION_KEY = "oncelink"
@@ -21,6 +23,7 @@ class Services:
     clock: Clock
     signer: LinkSigner
     db: Database
+    feed: ChangeFeed
 
     def link_url(self, token: str) -> str:
         """Links are built from BASE_URL, never from the request's Host header."""
@@ -29,7 +32,8 @@ class Services:
 
 def build_services(settings: Settings, clock: Clock) -> Services:
     signer = LinkSigner(settings.signing_keys, max_ttl=settings.max_ttl, clock=clock)
-    return Services(settings, clock, signer, Database(settings.database))
+    db = Database(settings.database)
+    return Services(settings, clock, signer, db, ChangeFeed(db))
 
 
 def install(app: Quart, services: Services) -> None:
