@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import tomllib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
 from quart.testing import QuartClient
@@ -91,3 +93,8 @@ async def test_logging_out_ends_the_stream(
 
 def test_each_line_of_html_becomes_a_data_line() -> None:
     assert live.message("<p>\n  one\n</p>", 7) == b"data: <p>\ndata:   one\ndata: </p>\nid: 7\n\n"
+
+
+def test_streams_end_before_hypercorn_would_cut_a_silent_client() -> None:
+    config = tomllib.loads((Path(__file__).parent.parent / "hypercorn.toml").read_text())
+    assert config["read_timeout"] >= live.STREAM_SECONDS + 5

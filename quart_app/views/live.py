@@ -68,7 +68,7 @@ async def _changes(
     ends_at = loop.time() + STREAM_SECONDS
     while not feed.stopping and (left := ends_at - loop.time()) > 0:
         counter = await feed.next_change(g.user.id, since, within=min(HEARTBEAT_SECONDS, left))
-        if feed.stopping:
+        if feed.stopping or (counter is None and loop.time() >= ends_at):
             return
         if await accounts.session_user(services, g.session_id) is None:
             yield DONE  # logged out, here or elsewhere: stop showing this user's shares
