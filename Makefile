@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The browser tests drive the system's Chromium; Playwright never downloads one of its own.
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +22,16 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy quart_app
 
-test: lint
+$(CHROMIUM):
+	apt-get update -qq
+	apt-get install -y --no-install-recommends chromium
+
+test: lint $(CHROMIUM)
 	$(BIN)/pytest
+
+# Retake the README's screenshots (docs/screenshots/*.png) with the browser tests.
+screenshots: $(STAMP) $(CHROMIUM)
+	ONCELINK_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/test_browser.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py

@@ -10,7 +10,7 @@ from . import errors, lifecycle, security, templating
 from .clock import Clock, system_clock
 from .config import Settings, load_settings
 from .services import build_services, install
-from .views import account, api, api_docs, auth, dashboard, links, tokens
+from .views import account, api, api_docs, auth, dashboard, links, live, tokens
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Room for a 64 KiB note even when a form percent-encodes every byte of it.
@@ -39,6 +39,16 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     auth.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
-    for blueprint in (links.bp, auth.bp, dashboard.bp, account.bp, tokens.bp, api.bp, api_docs.bp):
+    blueprints = (
+        links.bp,
+        auth.bp,
+        dashboard.bp,
+        live.bp,
+        account.bp,
+        tokens.bp,
+        api.bp,
+        api_docs.bp,
+    )
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     return app

@@ -43,7 +43,8 @@ def human_utc(timestamp: float) -> str:
 def in_words(seconds: float) -> str:
     """A rough duration such as ``3 days`` or ``1 hour``, for "expires in ..." texts."""
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
+        # Rounded to the nearest unit: 59 min 45 s reads "1 hour", not "60 minutes".
+        if seconds + 30 >= size:
             count = round(seconds / size)
             return f"{count} {unit}{'' if count == 1 else 's'}"
     return "less than a minute"

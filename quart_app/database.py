@@ -96,9 +96,22 @@ def schema_versions() -> list[tuple[int, list[str]]]:
     for mark, following in zip(marks, [*marks[1:], None], strict=True):
         body = text[mark.end() : following.start() if following else len(text)]
         lines = [line for line in body.splitlines() if not line.lstrip().startswith("--")]
-        statements = [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
-        sections.append((int(mark.group(1)), statements))
+        sections.append((int(mark.group(1)), _statements(lines)))
     return sections
+
+
+def _statements(lines: list[str]) -> list[str]:
+    """Whole statements, so that a trigger's ``BEGIN ...; ...; END;`` stays in one piece."""
+    statements: list[str] = []
+    pending = ""
+    for line in lines:
+        pending += line + "\n"
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"schema.sql ends inside a statement: {pending.strip()[:60]!r}")
+    return statements
 
 
 async def _rollback(conn: aiosqlite.Connection) -> None:

@@ -17,6 +17,7 @@ MESSAGES = {
     403: "You are not allowed to do that.",
     404: "There is nothing here.",
     405: "That method is not allowed here.",
+    406: "That kind of answer is not available here.",
     413: "That is too large to accept.",
     429: "Too many requests. Wait a little and try again.",
     500: "Something went wrong on our side. Nothing you sent was lost.",

@@ -21,11 +21,11 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import store
+from . import sealing, store
 from .clock import Clock
 from .database import connect_sync
 
@@ -38,6 +38,9 @@ class Claim:
     jti: str
     share_id: str
     generation: int
+    # Seconds the winner may read the note again; its sealed copy is written in the same
+    # transaction as the claim, so no copy outlives a claim that did not commit.
+    keep_for: float = 0
 
 
 class GroupCommitWriter:
@@ -104,15 +107,21 @@ class GroupCommitWriter:
             now = self._clock()
             conn.execute("BEGIN IMMEDIATE")
             try:
-                verdicts = [
-                    store.redeem_sync(conn, c.jti, c.share_id, c.generation, now=now)
-                    for c in claims
-                ]
+                verdicts = [self._claim(conn, claim, now) for claim in claims]
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
         return verdicts
+
+    @staticmethod
+    def _claim(conn: sqlite3.Connection, claim: Claim, now: float) -> store.Redemption:
+        verdict = store.redeem_sync(conn, claim.jti, claim.share_id, claim.generation, now=now)
+        if not verdict.granted or claim.keep_for <= 0 or verdict.note is None:
+            return verdict
+        sealed = sealing.seal(verdict.note, claim.jti)
+        store.insert_reveal_sync(conn, claim.jti, sealed.blob, until=now + claim.keep_for)
+        return replace(verdict, seal_key=sealed.key)
 
     @contextmanager
     def _cross_process_lock(self) -> Iterator[None]:

@@ -7,7 +7,7 @@ which a single ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` picks the one win
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from . import store
@@ -32,6 +32,9 @@ class LinkView:
     expires_at: float | None = None
     note: str | None = None
     used_at: float | None = None
+    # Set on a granted view that the recipient may read again: the pass for their cookie.
+    reveal_pass: str | None = None
+    reveal_until: float | None = None
 
 
 def _verified(services: Services, token: str) -> LinkClaims | LinkView:
@@ -61,14 +64,23 @@ async def inspect_link(services: Services, token: str) -> LinkView:
     return LinkView(LinkState.READY, granted_by=target.owner_name, expires_at=claims.expires_at)
 
 
-async def redeem_link(services: Services, token: str) -> LinkView:
-    """Use the link: exactly one caller per link ever gets GRANTED with the note."""
+async def redeem_link(services: Services, token: str, *, keep_for: float = 0) -> LinkView:
+    """Use the link: exactly one caller per link ever gets GRANTED with the note.
+
+    With ``keep_for``, the winner also gets a pass to read the note again for that many
+    seconds; the copy it opens is sealed with a key that only the pass holds."""
     claims = _verified(services, token)
     if isinstance(claims, LinkView):
         return claims
-    verdict = await services.writer.redeem(Claim(claims.jti, claims.share_id, claims.generation))
+    verdict = await services.writer.redeem(
+        Claim(claims.jti, claims.share_id, claims.generation, keep_for=keep_for)
+    )
     if not verdict.granted:
         return LinkView(_closed_state(verdict.entry))
-    return LinkView(
+    granted = LinkView(
         LinkState.GRANTED, granted_by=verdict.owner_name, note=verdict.note, used_at=verdict.used_at
     )
+    if verdict.seal_key is None:
+        return granted
+    reveal_pass = services.signer.issue_reveal(claims.jti, verdict.seal_key)
+    return replace(granted, reveal_pass=reveal_pass, reveal_until=verdict.used_at + keep_for)

@@ -65,3 +65,36 @@ CREATE INDEX api_tokens_by_user ON api_tokens(user_id, id);
 -- version 3
 -- A disabled user cannot log in; their sessions and links were ended when disabled.
 ALTER TABLE users ADD COLUMN disabled_at REAL;
+
+-- version 4
+
+-- Live dashboards: a per-user counter that goes up with every change to the user's shares.
+-- Serving processes share only this file, so each polls the counters of the users that have
+-- a dashboard open; triggers keep them right whichever code path or process wrote.
+ALTER TABLE users ADD COLUMN changes INTEGER NOT NULL DEFAULT 0;
+
+CREATE TRIGGER share_added AFTER INSERT ON shares
+BEGIN
+    UPDATE users SET changes = changes + 1 WHERE id = NEW.owner_id;
+END;
+
+CREATE TRIGGER share_changed
+AFTER UPDATE OF links_issued, links_used, links_revoked, revoked_at, note ON shares
+BEGIN
+    UPDATE users SET changes = changes + 1 WHERE id = NEW.owner_id;
+END;
+
+CREATE TRIGGER links_all_revoked AFTER UPDATE OF link_generation ON users
+BEGIN
+    UPDATE users SET changes = changes + 1 WHERE id = NEW.id;
+END;
+
+-- Re-viewing: after a browser redeems a link it may reload the note for a few minutes. The
+-- note is kept here encrypted with a key that only that browser holds (in a cookie), and the
+-- row is deleted when the time is up, so the server never again holds a note it can read.
+CREATE TABLE reveals (
+    jti          TEXT PRIMARY KEY REFERENCES redemptions(jti) ON DELETE CASCADE,
+    sealed_note  BLOB NOT NULL,  -- AES-256-GCM: 12-byte nonce, then ciphertext and tag
+    reveal_until REAL NOT NULL
+);
+CREATE INDEX reveals_by_time ON reveals(reveal_until);

@@ -1,4 +1,5 @@
-"""The per-app objects views and commands share: settings, clock, signer, database."""
+"""The per-app objects views and commands share: settings, clock, signer, database, and the
+feed that tells live dashboards about changes."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from .clock import Clock
 from .config import Settings
 from .database import Database
 from .group_commit import GroupCommitWriter
+from .live import ChangeFeed
 from .ratelimit import Limits
 from .tokens import LinkSigner
 
@@ -25,6 +27,7 @@ class Services:
     db: Database
     limits: Limits | None  # None when ONCELINK_RATE_LIMITS=off
     writer: GroupCommitWriter
+    feed: ChangeFeed
 
     def link_url(self, token: str) -> str:
         """Links are built from BASE_URL, never from the request's Host header."""
@@ -34,8 +37,9 @@ class Services:
 def build_services(settings: Settings, clock: Clock) -> Services:
     signer = LinkSigner(settings.signing_keys, max_ttl=settings.max_ttl, clock=clock)
     limits = Limits.standard(clock) if settings.rate_limits else None
+    db = Database(settings.database)
     writer = GroupCommitWriter(settings.database, clock)
-    return Services(settings, clock, signer, Database(settings.database), limits, writer)
+    return Services(settings, clock, signer, db, limits, writer, ChangeFeed(db))
 
 
 def install(app: Quart, services: Services) -> None:

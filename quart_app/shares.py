@@ -42,12 +42,28 @@ class CreatedShare:
 @dataclass(frozen=True)
 class ShareStatus:
     share: store.Share
-    uses: list[float]
+    uses: list[float]  # when each link was used, oldest first
+    expired: bool
 
     @property
     def links_left(self) -> int:
-        spent = self.share.links_used + self.share.links_revoked
-        return 0 if self.share.note_erased else self.share.links_issued - spent
+        """Links that still work."""
+        share = self.share
+        if share.note_erased or self.expired:
+            return 0
+        return max(0, share.links_issued - share.links_used - share.links_revoked)
+
+    @property
+    def state(self) -> str:
+        """``open``, ``used`` (every link), ``expired``, ``revoked`` or ``closed``."""
+        share = self.share
+        if share.revoked_at is not None:
+            return "revoked"
+        if share.links_issued and share.links_used >= share.links_issued:
+            return "used"
+        if self.expired:
+            return "expired"
+        return "closed" if self.links_left == 0 else "open"
 
 
 def problems_with(request: ShareRequest, *, max_ttl: int) -> dict[str, str]:
@@ -142,7 +158,8 @@ async def list_shares(
     conn = services.db.reader
     shares = await store.shares_page(conn, owner.id, limit=limit, before=before)
     uses = await store.uses_of(conn, (share.id for share in shares))
-    return [ShareStatus(share, uses[share.id]) for share in shares]
+    now = services.clock()
+    return [ShareStatus(share, uses[share.id], share.expires_at <= now) for share in shares]
 
 
 async def share_status(services: Services, owner: store.User, share_id: str) -> ShareStatus | None:
@@ -150,7 +167,7 @@ async def share_status(services: Services, owner: store.User, share_id: str) -> 
     if share is None:
         return None
     uses = await store.uses_of(services.db.reader, [share_id])
-    return ShareStatus(share, uses[share_id])
+    return ShareStatus(share, uses[share_id], share.expires_at <= services.clock())
 
 
 async def revoke_share(services: Services, owner: store.User, share_id: str) -> bool:
@@ -160,9 +177,11 @@ async def revoke_share(services: Services, owner: store.User, share_id: str) -> 
 
 
 async def revoke_all_links(services: Services, owner: store.User) -> None:
-    """Every link the owner ever issued stops working, with no per-link write."""
+    """Every link the owner ever issued stops working, with no per-link write; the counts
+    of the owner's shares say so, and their notes, which no link can reach now, are erased."""
     async with services.db.transaction() as conn:
         await store.bump_link_generation(conn, owner.id)
+        await store.revoke_unspent_links(conn, owner.id)
 
 
 async def revoke_link(services: Services, owner: store.User, link: str) -> LinkState:
@@ -176,8 +195,12 @@ async def revoke_link(services: Services, owner: store.User, link: str) -> LinkS
     except LinkInvalid:
         return LinkState.INVALID
     async with services.db.transaction() as conn:
-        if await store.share_of(conn, owner.id, claims.share_id) is None:
+        share = await store.share_of(conn, owner.id, claims.share_id)
+        if share is None:
             return LinkState.INVALID
+        user = await store.user_by_id(conn, owner.id)
+        if share.revoked_at is not None or (user and user.link_generation != claims.generation):
+            return LinkState.REVOKED  # already dead: counting it again would skew the share
         now = services.clock()
         if not await store.claim(conn, claims.jti, claims.share_id, now=now, revoke=True):
             entry = await store.ledger_entry(conn, claims.jti)
@@ -190,15 +213,18 @@ async def revoke_link(services: Services, owner: store.User, link: str) -> LinkS
 class SweepReport:
     notes_erased: int
     ledger_rows_pruned: int
+    reveals_deleted: int
 
 
 async def sweep(services: Services) -> SweepReport:
-    """Erase notes no link can reach and prune ledger rows no token can match any more.
+    """Erase notes no link can reach and the sealed copies kept for re-viewing once their
+    time is up; prune ledger rows no token can match any more.
 
     Deletes in small batches, each its own transaction, so redemptions never wait long."""
     now = services.clock()
     async with services.db.transaction() as conn:
         erased = await store.erase_spent_notes(conn, now=now)
+        reveals = await store.delete_expired_reveals(conn, now=now)
         await store.delete_expired_sessions(conn, now=now)
     pruned, before = 0, now - services.settings.max_ttl - PRUNE_MARGIN
     while True:
@@ -206,4 +232,4 @@ async def sweep(services: Services) -> SweepReport:
             count = await store.prune_ledger(conn, before=before, batch=PRUNE_BATCH)
         pruned += count
         if count < PRUNE_BATCH:
-            return SweepReport(erased, pruned)
+            return SweepReport(erased, pruned, reveals)

@@ -130,6 +130,18 @@ async def set_disabled(conn: Conn, user_id: int, *, disabled_at: float | None) -
     await conn.execute("UPDATE users SET disabled_at = ? WHERE id = ?", (disabled_at, user_id))
 
 
+async def change_counters(conn: Conn, user_ids: Sequence[int]) -> dict[int, int]:
+    """Each user's change counter, which goes up whenever any of their shares changes."""
+    if not user_ids:
+        return {}
+    marks = ",".join("?" * len(user_ids))
+    rows = await conn.execute_fetchall(
+        f"SELECT id, changes FROM users WHERE id IN ({marks})",  # noqa: S608
+        list(user_ids),
+    )
+    return {user_id: changes for user_id, changes in rows}
+
+
 async def bump_link_generation(conn: Conn, user_id: int) -> None:
     await conn.execute(
         "UPDATE users SET link_generation = link_generation + 1 WHERE id = ?", (user_id,)
@@ -299,13 +311,29 @@ async def uses_of(conn: Conn, share_ids: Iterable[str]) -> dict[str, list[float]
 
 
 async def revoke_share(conn: Conn, owner_id: int, share_id: str, *, now: float) -> bool:
-    """Mark the share revoked and erase its note; False if it is not the owner's."""
+    """Mark the share revoked and erase its note, and the copies kept for re-viewing;
+    False if it is not the owner's."""
     cursor = await conn.execute(
         """UPDATE shares SET revoked_at = coalesce(revoked_at, ?), note = NULL
            WHERE id = ? AND owner_id = ?""",
         (now, share_id, owner_id),
     )
-    return cursor.rowcount == 1
+    if cursor.rowcount != 1:
+        return False
+    await conn.execute(
+        "DELETE FROM reveals WHERE jti IN (SELECT jti FROM redemptions WHERE share_id = ?)",
+        (share_id,),
+    )
+    return True
+
+
+async def revoke_unspent_links(conn: Conn, owner_id: int) -> None:
+    """Count every unused link of the owner's shares as revoked and erase their notes."""
+    await conn.execute(
+        """UPDATE shares SET links_revoked = links_issued - links_used, note = NULL
+           WHERE owner_id = ? AND links_used + links_revoked < links_issued""",
+        (owner_id,),
+    )
 
 
 async def erase_spent_notes(conn: Conn, *, now: float) -> int:
@@ -371,6 +399,7 @@ class Redemption:
     note: str | None = None
     used_at: float = 0.0
     entry: LedgerEntry | None = None
+    seal_key: bytes | None = None  # set when a sealed copy was kept for re-viewing
 
 
 def redeem_sync(
@@ -405,3 +434,35 @@ async def prune_ledger(conn: Conn, *, before: float, batch: int) -> int:
 
 async def ledger_size(conn: Conn) -> int:
     return int((await _one(conn, "SELECT count(*) FROM redemptions"))[0])
+
+
+# Re-viewing a redeemed note ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reveal:
+    sealed_note: bytes
+    reveal_until: float
+
+
+_INSERT_REVEAL = "INSERT INTO reveals(jti, sealed_note, reveal_until) VALUES (?, ?, ?)"
+
+
+def insert_reveal_sync(
+    conn: sqlite3.Connection, jti: str, sealed_note: bytes, *, until: float
+) -> None:
+    conn.execute(_INSERT_REVEAL, (jti, sealed_note, until))
+
+
+async def reveal_of(conn: Conn, jti: str, *, now: float) -> Reveal | None:
+    row = await _one(
+        conn,
+        "SELECT sealed_note, reveal_until FROM reveals WHERE jti = ? AND reveal_until > ?",
+        (jti, now),
+    )
+    return None if row is None else Reveal(bytes(row[0]), row[1])
+
+
+async def delete_expired_reveals(conn: Conn, *, now: float) -> int:
+    cursor = await conn.execute("DELETE FROM reveals WHERE reveal_until <= ?", (now,))
+    return cursor.rowcount

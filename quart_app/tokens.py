@@ -20,12 +20,13 @@ from itsdangerous import (
     TimestampSigner,
     URLSafeTimedSerializer,
 )
-from itsdangerous.encoding import base64_encode
+from itsdangerous.encoding import base64_decode, base64_encode
 
 from .clock import Clock
 
 LINK_SALT = "oncelink.link"
 SETUP_SALT = "oncelink.setup"
+REVEAL_SALT = "oncelink.reveal"
 MAX_TOKEN_LENGTH = 256
 # itsdangerous' base64 decoder skips characters outside its alphabet, so a token with stray
 # characters could verify; we refuse anything that is not exactly the URL-safe alphabet.
@@ -86,6 +87,7 @@ class LinkSigner:
         self._clock = clock
         self._links = self._serializer(keys, LINK_SALT)
         self._setup = self._serializer(keys, SETUP_SALT)
+        self._reveal = self._serializer(keys, REVEAL_SALT)
 
     def _serializer(self, keys: tuple[str, ...], salt: str) -> _Serializer:
         return _Serializer(
@@ -116,6 +118,24 @@ class LinkSigner:
 
     def verify_setup(self, token: str, *, max_age: int) -> None:
         self._load(self._setup, token, max_age)
+
+    def issue_reveal(self, jti: str, key: bytes) -> str:
+        """A pass to read a redeemed note again: names the link's jti and carries the key
+        its sealed copy opens with. Only the redeeming browser gets it, in a cookie."""
+        return self._reveal.dumps({"j": jti, "k": base64_encode(key).decode()})
+
+    def verify_reveal(self, value: str, *, max_age: int) -> tuple[str, bytes]:
+        """The jti and key of an authentic pass younger than ``max_age``, or LinkError."""
+        payload, _ = self._load(self._reveal, value, max_age)
+        if not isinstance(payload, dict) or set(payload) != {"j", "k"}:
+            raise LinkInvalid("unexpected payload")
+        jti, key = payload["j"], payload["k"]
+        if not (isinstance(jti, str) and isinstance(key, str)):
+            raise LinkInvalid("unexpected payload")
+        try:
+            return jti, base64_decode(key)
+        except BadData:
+            raise LinkInvalid("bad key") from None
 
     @staticmethod
     def _load(serializer: _Serializer, token: str, max_age: int) -> tuple[Any, Any]:

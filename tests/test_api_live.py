@@ -183,3 +183,22 @@ def test_the_readme_flow_works_on_a_real_server_without_browser_headers(
     assert httpx.post(url, headers=accept).status_code == 410
     status = live_api.call("GET", f"/api/v1/shares/{created.json()['id']}").json()
     assert (status["links_used"], status["links_left"]) == (1, 0)
+
+
+@pytest.mark.parametrize("token", ["", "olk_unknown"])
+def test_early_errors_still_reach_clients_sending_large_bodies(
+    live_api: LiveApi, token: str
+) -> None:
+    """A 401 or 415 decided before the body is read must still be answered, not reset."""
+    body = b'{"note": "' + b"x" * 500_000 + b'"}'
+    headers_of_owner = {"Content-Type": "text/plain"}
+    headers = dict(headers_of_owner)
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    for _ in range(10):
+        response = live_api.http.post(
+            live_api.server.base_url + "/api/v1/shares", content=body, headers=headers
+        )
+        assert response.status_code == 401
+    wrong_type = live_api.call("POST", "/api/v1/shares", content=body, headers=headers_of_owner)
+    assert wrong_type.status_code == 415

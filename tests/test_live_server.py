@@ -106,10 +106,12 @@ async def test_full_flow_leaves_no_secret_in_any_log(tmp_path: Path) -> None:
             made = await browser.post("/shares", data=form)
             links = re.findall(r'value="(http://[^"]+/connect/[^"]+)"', made.text)
             assert len(links) == 2
-            for link in links:
-                assert (await browser.get(link)).status_code == 200
-                assert NOTE in (await browser.post(link)).text
-                assert (await browser.post(link)).status_code == 410
+            async with httpx.AsyncClient() as stranger:
+                for link in links:
+                    assert (await browser.get(link)).status_code == 200
+                    assert NOTE in (await browser.post(link)).text
+                    assert NOTE in (await browser.get(link)).text  # reloading, with the cookie
+                    assert (await stranger.post(link)).status_code == 410
             await browser.post("/login", data={"name": "alice", "password": PASSWORD + "x"})
     log = server.log()
     assert "/connect/[redacted]" in log

@@ -4,6 +4,7 @@ answers."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping
@@ -11,6 +12,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from quart import Blueprint, Response, g, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from .. import accounts, store
 from ..api_schema import ApiErrorBody
@@ -54,9 +56,20 @@ def answer(model: BaseModel, status: int = 200) -> Response:
 
 
 async def _answer_error(error: ApiError) -> Response:
+    await _drain_body()
     response = answer(ApiErrorBody(error=error.error, detail=error.detail), error.status)
     response.headers.update(error.headers)
     return response
+
+
+async def _drain_body() -> None:
+    """Read what is left of the request body before answering early (401, 415, ...).
+
+    Answering while the client is still sending makes the server close the connection, and
+    the client then sees a reset instead of our answer. Bodies over MAX_CONTENT_LENGTH are
+    refused by Quart before they are read; those connections rightly close."""
+    with contextlib.suppress(HTTPException):
+        await request.get_data()
 
 
 def bearer_required(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, Response, jsonify
+from quart import Blueprint, Response, jsonify, request
 
 from ..clock import iso_utc
 from ..redeem import LinkState, LinkView, inspect_link, redeem_link
+from ..reveal import REVIEW_SECONDS, cookie_name, view_again
 from ..security import client_address, enforce_limit
 from ..services import current_services
 from .rendering import html, wants_json
@@ -39,13 +40,42 @@ LINK_HEADERS = {
 # <path:...> so that any garbage under /connect/ still gets this page and its headers.
 @bp.route("/connect/<path:token>", methods=["GET", "HEAD"])
 async def preview(token: str) -> Response:
-    return await _answer(await inspect_link(current_services(), token))
+    view = await inspect_link(current_services(), token)
+    return await _answer(await _or_again(view, token))
 
 
 @bp.post("/connect/<path:token>")
 async def redeem(token: str) -> Response:
     enforce_limit(lambda limits: limits.redeem_per_address, client_address())
-    return await _answer(await redeem_link(current_services(), token))
+    # Programs get no cookie jar to read the note again with, so nothing is kept for them.
+    keep_for = 0 if wants_json() else REVIEW_SECONDS
+    view = await redeem_link(current_services(), token, keep_for=keep_for)
+    response = await _answer(await _or_again(view, token))
+    if view.reveal_pass is not None:
+        _set_reveal_cookie(response, token, view.reveal_pass)
+    return response
+
+
+async def _or_again(view: LinkView, token: str) -> LinkView:
+    """A used link shows its note again to the browser that redeemed it, for a while."""
+    services = current_services()
+    reveal_pass = request.cookies.get(cookie_name(services.settings.secure_cookies))
+    if view.state is not LinkState.USED or not reveal_pass:
+        return view
+    return await view_again(services, token, reveal_pass) or view
+
+
+def _set_reveal_cookie(response: Response, token: str, reveal_pass: str) -> None:
+    secure = current_services().settings.secure_cookies
+    response.set_cookie(
+        cookie_name(secure),
+        reveal_pass,
+        max_age=REVIEW_SECONDS,
+        path=f"/connect/{token}",
+        secure=secure,
+        httponly=True,
+        samesite="Strict",
+    )
 
 
 async def _answer(view: LinkView) -> Response:

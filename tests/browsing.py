@@ -1,0 +1,85 @@
+"""Real Chromium for the browser tests, driven by Playwright against a live server.
+
+Chromium is the system's (/usr/bin/chromium, which ``make test`` installs when missing):
+Playwright never downloads a browser of its own here. Every page a test opens reports its
+console errors, uncaught exceptions and Content-Security-Policy violations; a test ends by
+asserting there were none.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Screenshots go to docs/screenshots only when asked (make screenshots), so that a test run
+# leaves the working tree as it was.
+SCREENSHOTS = os.environ.get("ONCELINK_SCREENSHOTS", "")
+# Reported by the page itself, before any script of ours runs: CSP violations as events.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI}`);
+});
+"""
+
+
+@dataclass
+class Problems:
+    """Everything that went wrong in the pages of one test."""
+
+    seen: list[str] = field(default_factory=list)
+
+    def watch(self, page: Page) -> Page:
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.seen.append(f"page error: {error}"))
+        return page
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type in ("error", "warning") and not _expected(message):
+            self.seen.append(f"console {message.type}: {message.text} ({message.location})")
+
+
+def _expected(message: ConsoleMessage) -> bool:
+    """Chromium logs a page's own error status as a console error; for a dead link's page
+    that status (404 or 410) is the point, not a fault."""
+    dead_link = "/connect/" in message.location.get("url", "")
+    return dead_link and message.text.startswith("Failed to load resource")
+
+
+async def new_context(
+    browser: Browser, *, javascript: bool = True, **options: Any
+) -> BrowserContext:
+    context = await browser.new_context(
+        java_script_enabled=javascript,
+        timezone_id=options.pop("timezone_id", "Europe/Berlin"),
+        locale=options.pop("locale", "en-GB"),
+        **options,
+    )
+    await context.add_init_script(REPORT_CSP_VIOLATIONS)
+    return context
+
+
+async def screenshot(page: Page, name: str, *, full_page: bool = True) -> None:
+    if SCREENSHOTS:
+        path = Path(SCREENSHOTS) / f"{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(path), full_page=full_page, animations="disabled")
+
+
+async def clipboard(page: Page) -> str:
+    text: str = await page.evaluate("navigator.clipboard.readText()")
+    return text

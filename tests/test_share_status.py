@@ -1,0 +1,98 @@
+"""What the share list says about each share: used, left, expired, revoked."""
+
+from __future__ import annotations
+
+from quart_app.clock import FrozenClock, in_words
+from quart_app.redeem import LinkState, redeem_link
+from quart_app.services import Services
+from quart_app.shares import (
+    ShareStatus,
+    list_shares,
+    revoke_all_links,
+    revoke_link,
+    revoke_share,
+)
+from quart_app.store import User, user_by_id
+
+from .conftest import share_for, token_of
+
+
+async def status_of(services: Services, owner: User) -> ShareStatus:
+    [status] = await list_shares(services, owner, limit=1)
+    return status
+
+
+async def test_a_new_share_is_open_with_every_link_left(services: Services, user: User) -> None:
+    await share_for(services, user, links=3)
+    status = await status_of(services, user)
+    assert (status.state, status.links_left, status.uses) == ("open", 3, [])
+
+
+async def test_each_use_is_listed_with_its_time(
+    services: Services, user: User, clock: FrozenClock
+) -> None:
+    created = await share_for(services, user, links=3)
+    for link in created.links[:2]:
+        clock.advance(60)
+        await redeem_link(services, token_of(link.url))
+    status = await status_of(services, user)
+    assert status.uses == [clock.now - 60, clock.now]
+    assert (status.share.links_used, status.links_left, status.state) == (2, 1, "open")
+
+
+async def test_a_share_whose_links_ran_out_of_time_is_expired(
+    services: Services, user: User, clock: FrozenClock
+) -> None:
+    await share_for(services, user, links=2, ttl=300)
+    clock.advance(301)
+    status = await status_of(services, user)
+    assert (status.state, status.links_left) == ("expired", 0)
+
+
+async def test_a_share_with_every_link_used_says_so(services: Services, user: User) -> None:
+    created = await share_for(services, user, links=1)
+    await redeem_link(services, token_of(created.links[0].url))
+    assert (await status_of(services, user)).state == "used"
+
+
+async def test_a_revoked_share_says_so(services: Services, user: User) -> None:
+    created = await share_for(services, user, links=2)
+    await revoke_share(services, user, created.share.id)
+    status = await status_of(services, user)
+    assert (status.state, status.links_left) == ("revoked", 0)
+
+
+async def test_revoke_all_leaves_no_share_showing_links_left(
+    services: Services, user: User
+) -> None:
+    created = await share_for(services, user, links=3)
+    await redeem_link(services, token_of(created.links[0].url))
+    await revoke_all_links(services, user)
+    status = await status_of(services, user)
+    assert (status.share.links_used, status.share.links_revoked, status.links_left) == (1, 2, 0)
+    assert status.state == "closed"
+
+
+async def test_revoking_a_link_that_is_already_dead_counts_nothing(
+    services: Services, user: User
+) -> None:
+    created = await share_for(services, user, links=2)
+    await revoke_all_links(services, user)
+    fresh = await user_again(services, user)
+    assert await revoke_link(services, fresh, created.links[0].url) is LinkState.REVOKED
+    assert (await status_of(services, user)).share.links_revoked == 2
+
+
+async def user_again(services: Services, user: User) -> User:
+    fresh = await user_by_id(services.db.reader, user.id)
+    assert fresh is not None
+    return fresh
+
+
+def test_durations_read_as_people_say_them() -> None:
+    assert in_words(3599.4) == "1 hour"
+    assert in_words(3600) == "1 hour"
+    assert in_words(2 * 3600 + 100) == "2 hours"
+    assert in_words(86400 - 10) == "1 day"
+    assert in_words(45) == "1 minute"
+    assert in_words(20) == "less than a minute"
