@@ -7,7 +7,10 @@ import ipaddress
 from collections.abc import Callable
 
 from quart import Quart, Response, abort, request
+from quart.sessions import SecureCookieSessionInterface, SessionMixin
+from quart.wrappers import BaseRequestWebsocket
 from werkzeug.exceptions import TooManyRequests
+from werkzeug.wrappers import Response as BaseResponse
 
 from .config import IPNetwork
 from .ratelimit import Limits, RateLimiter
@@ -28,13 +31,20 @@ def is_cross_site(origin: str) -> bool:
     no-referrer`` makes browsers send ``Origin: null`` even on same-origin form posts, so
     ``null`` is accepted when ``Sec-Fetch-Site`` vouches for the request. Clients that send
     neither header (curl, scripts) are not browsers acting for a lured user, so they pass."""
-    fetch_site = request.headers.get("Sec-Fetch-Site")
+    fetch_site = _header("Sec-Fetch-Site")
     if fetch_site is not None and fetch_site not in SAME_SITE_FETCH:
         return True
-    sent_origin = request.headers.get("Origin")
+    sent_origin = _header("Origin")
     if sent_origin is None or sent_origin == origin:
         return False
     return not (sent_origin == "null" and fetch_site == "same-origin")
+
+
+def _header(name: str) -> str | None:
+    # Werkzeug's Headers.get builds and swallows an exception for every missing header;
+    # getlist does not, and these are looked up on every write request.
+    values = request.headers.getlist(name)
+    return values[0] if values else None
 
 
 def client_address() -> str:
@@ -70,8 +80,29 @@ def enforce_limit(pick: Callable[[Limits], RateLimiter], key: str) -> None:
         raise TooManyRequests(retry_after=wait)
 
 
+class NoCookieSessions(SecureCookieSessionInterface):
+    """oncelink keeps its sessions on the server (``accounts``); Quart's signed-cookie
+    session would only cost a cookie parse and a serializer on every request."""
+
+    async def open_session(self, app: Quart, request: BaseRequestWebsocket) -> None:
+        return None
+
+    async def save_session(
+        self, app: Quart, session: SessionMixin, response: Response | BaseResponse | None
+    ) -> None:
+        return None
+
+
 def init_app(app: Quart) -> None:
     settings = services_of(app).settings
+    app.session_interface = NoCookieSessions()
+    every_response = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "no-referrer"),
+        ("X-Frame-Options", "DENY"),
+    ]
+    if settings.secure_cookies:
+        every_response.append(("Strict-Transport-Security", "max-age=31536000"))
 
     @app.before_request
     async def refuse_cross_site_writes() -> None:
@@ -80,16 +111,15 @@ def init_app(app: Quart) -> None:
 
     @app.after_request
     async def add_security_headers(response: Response) -> Response:
+        # Assigned, not setdefault: no view sets these to anything else, and setdefault
+        # pays for an exception per missing header on every response.
         headers = response.headers
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        headers.setdefault("X-Frame-Options", "DENY")
+        for name, value in every_response:
+            headers[name] = value
         if not request.path.startswith("/static/"):
             # Pages carry notes, links and session state: no cache may keep them.
             headers["Cache-Control"] = "no-store"
-            headers.setdefault("X-Robots-Tag", "noindex")
+            headers["X-Robots-Tag"] = "noindex"
         if response.mimetype == "text/html":
-            headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        if settings.secure_cookies:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+            headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         return response

@@ -59,10 +59,16 @@ async def _csrf_ok() -> bool:
     return hmac.compare_digest(sent, g.csrf_token)
 
 
+# Recipients and API clients are never logged-in users: their requests skip the lookup.
+ANONYMOUS_BLUEPRINTS = frozenset({"links", "api", "api_docs"})
+
+
 def init_app(app: Quart) -> None:
     @app.before_request
     async def load_user() -> None:
         g.user, g.session_id, g.csrf_token = None, None, ""
+        if request.blueprint in ANONYMOUS_BLUEPRINTS:
+            return
         session_id = request.cookies.get(cookie_name())
         if session_id:
             services = current_services()

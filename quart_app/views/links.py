@@ -3,9 +3,10 @@ POST, HTML or JSON."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from quart import Blueprint, Response, jsonify, request
+from quart import Blueprint, Response, current_app, render_template, request
 
 from ..clock import iso_utc
 from ..redeem import LinkState, LinkView, inspect_link, redeem_link
@@ -80,15 +81,24 @@ def _set_reveal_cookie(response: Response, token: str, reveal_pass: str) -> None
 
 async def _answer(view: LinkView) -> Response:
     if wants_json():
-        response = jsonify(_as_json(view))
-        response.status_code = STATUS[view.state]
+        body = json.dumps(_as_json(view), ensure_ascii=False)
+        response = Response(body, STATUS[view.state], mimetype="application/json")
+    elif view.state in ERRORS:
+        response = Response(await _closed_page(view.state), STATUS[view.state])
     else:
-        response = await html(
-            "link.html", STATUS[view.state], view=view, error=ERRORS.get(view.state)
-        )
+        response = await html("link.html", STATUS[view.state], view=view)
     response.headers.update(LINK_HEADERS)
     response.vary.add("Accept")
     return response
+
+
+async def _closed_page(state: LinkState) -> str:
+    """The page of a link that cannot be opened. It depends on the state alone, so each is
+    rendered once per app: a flood of dead links costs no template work."""
+    pages: dict[LinkState, str] = current_app.extensions.setdefault("oncelink.closed_pages", {})
+    if state not in pages:
+        pages[state] = await render_template("link.html", view=LinkView(state), error=ERRORS[state])
+    return pages[state]
 
 
 def _as_json(view: LinkView) -> dict[str, Any]:
