@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The browser tests drive the system's Chromium; Playwright never downloads one of its own.
 CHROMIUM := /usr/bin/chromium
+# The benchmarks' load generator, from Debian's package.
+WRK := /usr/bin/wrk
 
 .PHONY: run test lint bench screenshots clean
 
@@ -26,14 +28,18 @@ $(CHROMIUM):
 	apt-get update -qq
 	apt-get install -y --no-install-recommends chromium
 
-test: lint $(CHROMIUM)
+$(WRK):
+	apt-get update -qq
+	apt-get install -y --no-install-recommends wrk
+
+test: lint $(CHROMIUM) $(WRK)
 	$(BIN)/pytest
 
 # Retake the README's screenshots (docs/screenshots/*.png) with the browser tests.
 screenshots: $(STAMP) $(CHROMIUM)
 	ONCELINK_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/test_browser.py
 
-bench: $(STAMP)
+bench: $(STAMP) $(WRK)
 	$(BIN)/python bench/run_all.py
 
 clean:

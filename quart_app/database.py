@@ -19,6 +19,8 @@ from pathlib import Path
 
 import aiosqlite
 
+from .writelock import WriteLock
+
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -130,24 +132,27 @@ class Database:
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self._cross_process_lock = WriteLock(path)
 
     async def open(self) -> None:
         self._writer = await connect(self.path)
         await migrate(self._writer)
         self._reader = await connect(self.path)
+        self._cross_process_lock.open()
 
     async def close(self) -> None:
         for conn in (self._reader, self._writer):
             if conn is not None:
                 await conn.close()
         self._reader = self._writer = None
+        self._cross_process_lock.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction: committed if the block returns, rolled back if it raises."""
         if self._writer is None:
             raise RuntimeError("database is not open")
-        async with self._write_lock:
+        async with self._write_lock, self._cross_process_lock.held_async():
             try:
                 await self._writer.execute("BEGIN IMMEDIATE")
                 yield self._writer

@@ -7,20 +7,15 @@ still its own ``INSERT ... ON CONFLICT DO NOTHING RETURNING``, and each caller i
 only after the COMMIT that made its claim durable.
 
 The batch runs on a plain sqlite3 connection in the writer's own thread: one thread hop per
-batch instead of one per statement. Writers of different processes queue on an ``flock``,
-which the kernel hands over the moment it is released, instead of SQLite's busy handler,
-which sleeps in growing steps while it waits.
+batch instead of one per statement. Writers of all processes queue on one ``WriteLock``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
-import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,6 +23,7 @@ from typing import Any, TypeVar
 from . import sealing, store
 from .clock import Clock
 from .database import connect_sync
+from .writelock import WriteLock
 
 MAX_BATCH = 512
 T = TypeVar("T")
@@ -49,7 +45,7 @@ class GroupCommitWriter:
         self._clock = clock
         self._executor: ThreadPoolExecutor | None = None
         self._conn: sqlite3.Connection | None = None
-        self._lock_fd = -1
+        self._lock = WriteLock(path)
         self._pending: list[tuple[Claim, asyncio.Future[store.Redemption]]] = []
         self._drainer: asyncio.Task[None] | None = None
         self.transactions = 0  # committed batches, for tests and benchmarks
@@ -58,8 +54,7 @@ class GroupCommitWriter:
     async def start(self) -> None:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="oncelink-writer")
         self._conn = await self._in_thread(connect_sync, self._path)
-        lock_path = self._path.with_name(self._path.name + ".writer-lock")
-        self._lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._lock.open()
 
     async def stop(self) -> None:
         if self._drainer is not None:
@@ -68,9 +63,8 @@ class GroupCommitWriter:
             await self._in_thread(self._conn.close)
         if self._executor is not None:
             self._executor.shutdown()
-        if self._lock_fd >= 0:
-            os.close(self._lock_fd)
-        self._conn, self._executor, self._lock_fd = None, None, -1
+        self._lock.close()
+        self._conn, self._executor = None, None
 
     async def redeem(self, claim: Claim) -> store.Redemption:
         """Claim the link in the next batch; returns once that batch is committed."""
@@ -103,7 +97,7 @@ class GroupCommitWriter:
     def _commit(self, claims: list[Claim]) -> list[store.Redemption]:
         assert self._conn is not None
         conn = self._conn
-        with self._cross_process_lock():
+        with self._lock.held():
             now = self._clock()
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -122,14 +116,6 @@ class GroupCommitWriter:
         sealed = sealing.seal(verdict.note, claim.jti)
         store.insert_reveal_sync(conn, claim.jti, sealed.blob, until=now + claim.keep_for)
         return replace(verdict, seal_key=sealed.key)
-
-    @contextmanager
-    def _cross_process_lock(self) -> Iterator[None]:
-        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)

@@ -1,0 +1,179 @@
+"""What every benchmark shares: starting servers on loopback ports, driving wrk, printing
+tables. Figures are printed, never asserted: only ratios from one run mean anything on a
+shared machine."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+BIN = Path(sys.executable).parent
+SIGNING_KEY = "bench-signing-key-0123456789abcdefghijklmnop"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def ensure_wrk() -> str:
+    """wrk from Debian's package; installed on first use."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    print("installing wrk (Debian package) ...", file=sys.stderr)
+    subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, stdout=subprocess.DEVNULL)
+    return shutil.which("wrk") or "wrk"
+
+
+@dataclass
+class Server:
+    name: str
+    base_url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+@contextmanager
+def serve(
+    name: str,
+    command: Sequence[str],
+    *,
+    port: int,
+    env: dict[str, str] | None = None,
+    ready_path: str = "/connect/x",
+) -> Iterator[Server]:
+    """Run a server command until the block ends; waits until it answers."""
+    log = Path(tempfile.mkstemp(prefix=f"bench-{name}-", suffix=".log")[1])
+    full_env = {**os.environ, **(env or {})}
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            list(command), env=full_env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT
+        )
+    server = Server(name, f"http://127.0.0.1:{port}", process, log)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited:\n{log.read_text()}")
+            try:
+                httpx.get(server.base_url + ready_path, timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{name} did not start:\n{log.read_text()}") from None
+                time.sleep(0.05)
+        time.sleep(0.3)  # let every worker finish starting
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.unlink(missing_ok=True)
+
+
+def oncelink_env(instance: Path, port: int, **extra: str) -> dict[str, str]:
+    return {
+        "ONCELINK_INSTANCE": str(instance),
+        "ONCELINK_BASE_URL": f"http://127.0.0.1:{port}",
+        "ONCELINK_SIGNING_KEYS": SIGNING_KEY,
+        "ONCELINK_SECRET_KEY": "bench-secret-key-0123456789abcdefghijklmnop",
+        "ONCELINK_RATE_LIMITS": "off",
+        **extra,
+    }
+
+
+def oncelink_command(port: int, workers: int) -> list[str]:
+    return [
+        str(BIN / "oncelink"),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+
+
+@dataclass
+class LoadResult:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    statuses: dict[int, int]
+
+
+def wrk_tokens(
+    base_url: str, tokens_file: Path, *, connections: int, seconds: float, threads: int = 2
+) -> LoadResult:
+    """POST /connect/<token> with distinct tokens from the file, keep-alive connections."""
+    threads = min(threads, connections)
+    out = subprocess.run(
+        [
+            ensure_wrk(),
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{max(1, round(seconds))}s",
+            "--latency",
+            "-s",
+            str(BENCH / "tokens.lua"),
+            base_url,
+            "--",
+            str(tokens_file),
+            str(threads),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    statuses = {int(s): int(n) for s, n in re.findall(r"STATUS (\d+) (\d+)", out)}
+    value = {key: float(v) for key, v in re.findall(r"^(P50|P99|RPS) ([\d.]+)$", out, re.M)}
+    return LoadResult(value["RPS"], value["P50"] * 1000, value["P99"] * 1000, statuses)
+
+
+def machine_line() -> str:
+    return (
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}, {platform.platform()}"
+    )
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    cells = [[str(h) for h in headers]] + [[_fmt(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = [
+        "  ".join(
+            c.rjust(w) if i else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in cells
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}" if value < 100 else f"{value:,.0f}"
+    return str(value)

@@ -1,0 +1,27 @@
+"""Recording the SQL that a piece of code runs, on every connection the app uses."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from quart_app.services import Services
+
+
+@asynccontextmanager
+async def recorded_sql(services: Services) -> AsyncIterator[list[str]]:
+    """Statements run on the reader and writer connections while the block runs, with their
+    values filled in. The group-commit writer is counted by its transactions."""
+    statements: list[str] = []
+    connections = [services.db.reader, services.db._writer]
+    for conn in connections:
+        assert conn is not None
+        await conn.set_trace_callback(statements.append)
+    batches = services.writer.transactions
+    try:
+        yield statements
+    finally:
+        for conn in connections:
+            assert conn is not None
+            await conn.set_trace_callback(None)
+        statements += ["<group commit>"] * (services.writer.transactions - batches)

@@ -1,0 +1,60 @@
+"""What the hot paths cost the database: rejects cost nothing, the dashboard uses indexes."""
+
+from __future__ import annotations
+
+import re
+
+from quart.testing import QuartClient
+
+from quart_app.clock import FrozenClock
+from quart_app.services import Services
+from quart_app.store import User
+
+from .conftest import Browser, share_for, token_of
+from .sqltrace import recorded_sql
+from .test_links import _flip_padding_bits
+
+
+async def test_forged_expired_and_garbage_links_cost_no_query(
+    client: QuartClient, services: Services, user: User, clock: FrozenClock
+) -> None:
+    expired = "/connect/" + token_of((await share_for(services, user, ttl=300)).links[0].url)
+    forged = "/connect/" + token_of((await share_for(services, user)).links[0].url)[:-3] + "AAA"
+    clock.advance(301)
+    async with recorded_sql(services) as statements:
+        for path in (expired, forged, "/connect/garbage", "/connect/" + "x" * 300):
+            for method in ("GET", "HEAD", "POST"):
+                for accept in ("text/html", "application/json"):
+                    response = await client.open(path, method=method, headers={"Accept": accept})
+                    assert response.status_code in (404, 410)
+    assert statements == []
+
+
+async def test_a_real_link_is_redeemed_in_one_group_commit(
+    client: QuartClient, services: Services, user: User
+) -> None:
+    token = token_of((await share_for(services, user)).links[0].url)
+    async with recorded_sql(services) as statements:
+        assert (await client.post("/connect/" + _flip_padding_bits(token))).status_code == 200
+    assert statements == ["<group commit>"]
+
+
+async def test_dashboard_queries_use_indexes_not_scans(
+    browser: Browser, services: Services, user: User
+) -> None:
+    for _ in range(25):
+        created = await share_for(services, user, links=2)
+        await browser.client.post("/connect/" + token_of(created.links[0].url))
+    async with recorded_sql(services) as statements:
+        assert (await browser.get("/")).status_code == 200
+        assert (await browser.get("/?before=10")).status_code == 200
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) <= 12  # a fixed handful, however many shares and uses there are
+    for statement in reads:
+        plan = await services.db.reader.execute_fetchall("EXPLAIN QUERY PLAN " + statement)
+        details = " | ".join(row[3] for row in plan)
+        for table in re.findall(r"SCAN (\w+)", details):
+            assert "USING" in details.split(f"SCAN {table}", 1)[1].split("|")[0], (
+                statement,
+                details,
+            )
