@@ -12,7 +12,7 @@ from quart.wrappers import BaseRequestWebsocket
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response as BaseResponse
 
-from .config import IPNetwork
+from .config import IPNetwork, Settings
 from .ratelimit import Limits, RateLimiter
 from .services import current_services, services_of
 
@@ -93,16 +93,26 @@ class NoCookieSessions(SecureCookieSessionInterface):
         return None
 
 
-def init_app(app: Quart) -> None:
-    settings = services_of(app).settings
-    app.session_interface = NoCookieSessions()
-    every_response = [
+def security_headers(settings: Settings, *, html: bool, page: bool) -> list[tuple[str, str]]:
+    """The headers every answer carries; ``page``: not a static file, ``html``: a page."""
+    headers = [
         ("X-Content-Type-Options", "nosniff"),
         ("Referrer-Policy", "no-referrer"),
         ("X-Frame-Options", "DENY"),
     ]
     if settings.secure_cookies:
-        every_response.append(("Strict-Transport-Security", "max-age=31536000"))
+        headers.append(("Strict-Transport-Security", "max-age=31536000"))
+    if page:
+        # Pages carry notes, links and session state: no cache may keep them.
+        headers += [("Cache-Control", "no-store"), ("X-Robots-Tag", "noindex")]
+    if html:
+        headers.append(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
+    return headers
+
+
+def init_app(app: Quart) -> None:
+    settings = services_of(app).settings
+    app.session_interface = NoCookieSessions()
 
     @app.before_request
     async def refuse_cross_site_writes() -> None:
@@ -114,12 +124,7 @@ def init_app(app: Quart) -> None:
         # Assigned, not setdefault: no view sets these to anything else, and setdefault
         # pays for an exception per missing header on every response.
         headers = response.headers
-        for name, value in every_response:
+        html, page = response.mimetype == "text/html", not request.path.startswith("/static/")
+        for name, value in security_headers(settings, html=html, page=page):
             headers[name] = value
-        if not request.path.startswith("/static/"):
-            # Pages carry notes, links and session state: no cache may keep them.
-            headers["Cache-Control"] = "no-store"
-            headers["X-Robots-Tag"] = "noindex"
-        if response.mimetype == "text/html":
-            headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         return response

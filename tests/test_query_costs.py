@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from quart import Quart, Response, request
 from quart.testing import QuartClient
 
 from quart_app.clock import FrozenClock
@@ -58,3 +59,27 @@ async def test_dashboard_queries_use_indexes_not_scans(
                 statement,
                 details,
             )
+
+
+async def test_dead_links_are_answered_before_the_framework_the_same_way(
+    app: Quart, client: QuartClient
+) -> None:
+    entered: list[str] = []
+
+    @app.before_request
+    async def note_entry() -> None:
+        entered.append(request.path)
+
+    def snapshot(response: Response, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        headers = sorted((k.lower(), v) for k, v in response.headers.items() if k != "Date")
+        return response.status_code, headers, body
+
+    for accept in ("text/html", "application/json"):
+        answers = []
+        for _ in range(3):
+            response = await client.post("/connect/forged.token", headers={"Accept": accept})
+            answers.append(snapshot(response, await response.get_data()))
+        assert answers[0] == answers[1] == answers[2]
+        assert answers[0][0] == 404
+    # Only the first HTML answer went through Quart (to render the page once); none since.
+    assert entered == ["/connect/forged.token"]

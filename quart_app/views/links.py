@@ -31,6 +31,7 @@ ERRORS = {
     LinkState.REVOKED: "This link was revoked",
     LinkState.INVALID: "This link is not valid",
 }
+CLOSED_PAGES = "oncelink.closed_pages"  # app.extensions key; dead_links serves from it too
 LINK_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
@@ -95,7 +96,7 @@ async def _answer(view: LinkView) -> Response:
 async def _closed_page(state: LinkState) -> str:
     """The page of a link that cannot be opened. It depends on the state alone, so each is
     rendered once per app: a flood of dead links costs no template work."""
-    pages: dict[LinkState, str] = current_app.extensions.setdefault("oncelink.closed_pages", {})
+    pages: dict[LinkState, str] = current_app.extensions.setdefault(CLOSED_PAGES, {})
     if state not in pages:
         pages[state] = await render_template("link.html", view=LinkView(state), error=ERRORS[state])
     return pages[state]

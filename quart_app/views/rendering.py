@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from quart import Response, render_template, request
+from werkzeug.datastructures import MIMEAccept
 
 
 def is_htmx() -> bool:
@@ -12,8 +13,12 @@ def is_htmx() -> bool:
 
 
 def wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json"
+    return prefers_json(request.accept_mimetypes)
+
+
+def prefers_json(accept: MIMEAccept) -> bool:
+    """JSON only when the client ranks it above HTML; browsers' ``*/*`` gets HTML."""
+    return accept.best_match(["text/html", "application/json"]) == "application/json"
 
 
 async def page_or_fragment(page: str, fragment: str, status: int = 200, **context: Any) -> Response:
