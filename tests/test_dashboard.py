@@ -228,3 +228,17 @@ async def test_the_share_list_shows_each_use_newest_first(
     assert page.index("2027-01-15 09:01 UTC") < page.index("2027-01-15 08:01 UTC")
     assert "2 of 2 used" in page
     assert "All used" in page
+
+
+async def test_a_form_token_with_odd_characters_is_refused_not_a_crash(
+    browser: Browser,
+) -> None:
+    response = await browser.client.post(
+        "/shares", form={**GOOD_FORM, "csrf": "é" * 64}, headers={"X-CSRF-Token": ""}
+    )
+    assert response.status_code == 403
+
+
+async def test_head_requests_to_pages_need_no_form_token(browser: Browser) -> None:
+    assert (await browser.client.head("/")).status_code == 200
+    assert (await browser.client.head("/account")).status_code == 200

@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from .. import accounts
 from ..clock import in_words
-from ..security import client_address
+from ..security import SAFE_METHODS, client_address
 from ..services import current_services
 
 bp = Blueprint("auth", __name__)
@@ -47,7 +47,7 @@ def login_required(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R |
     async def wrapped(*args: P.args, **kwargs: P.kwargs) -> R | BaseResponse:
         if g.user is None:
             return redirect(url_for("auth.login"))
-        if request.method != "GET" and not await _csrf_ok():
+        if request.method not in SAFE_METHODS and not await _csrf_ok():
             abort(403, "This form has expired. Reload the page and try again.")
         return await view(*args, **kwargs)
 
@@ -56,7 +56,8 @@ def login_required(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R |
 
 async def _csrf_ok() -> bool:
     sent = request.headers.get(CSRF_HEADER) or (await request.form).get(CSRF_FIELD, "")
-    return hmac.compare_digest(sent, g.csrf_token)
+    # Bytes: compare_digest refuses str with non-ASCII characters (a 500, not a 403).
+    return hmac.compare_digest(sent.encode(), g.csrf_token.encode())
 
 
 # Recipients and API clients are never logged-in users: their requests skip the lookup.
@@ -104,14 +105,19 @@ def _login_lockout(name: str) -> int | None:
     if limits is None:
         return None
     return limits.login_per_address.hit(client_address()) or limits.login_per_user.retry_after(
-        name.strip().lower()
+        _limit_key(name)
     )
+
+
+def _limit_key(name: str) -> str:
+    # As the store matches names (case-insensitively), and bounded: the limiter keeps keys.
+    return name.strip().lower()[: accounts.MAX_NAME_CHARS + 1]
 
 
 def _count_login_failure(name: str) -> None:
     limits = current_services().limits
     if limits is not None:
-        limits.login_per_user.hit(name.strip().lower())
+        limits.login_per_user.hit(_limit_key(name))
 
 
 @bp.post("/login")
