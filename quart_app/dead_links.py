@@ -30,7 +30,7 @@ from .redeem import LinkState
 from .security import security_headers
 from .services import services_of
 from .tokens import LinkExpired, LinkInvalid, LinkSigner
-from .views.links import CLOSED_PAGES, ERRORS, LINK_HEADERS, STATUS
+from .views.links import CLOSED_PAGES, ERRORS, STATUS
 from .views.rendering import prefers_json
 
 PREFIX = "/connect/"
@@ -68,9 +68,8 @@ def install(app: Quart) -> None:
 
 def _fixed_headers(app: Quart, *, html: bool) -> Headers:
     settings = services_of(app).settings
-    every = {**dict(security_headers(settings, html=html, page=True)), **LINK_HEADERS}
-    every["Vary"] = "Accept"
-    return [(name.lower().encode(), value.encode()) for name, value in every.items()]
+    every = [*security_headers(settings, html=html, page=True), ("Vary", "Accept")]
+    return [(name.lower().encode(), value.encode()) for name, value in every]
 
 
 def _verdict(signer: LinkSigner, path: str) -> LinkState | None:

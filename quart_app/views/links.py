@@ -32,11 +32,6 @@ ERRORS = {
     LinkState.INVALID: "This link is not valid",
 }
 CLOSED_PAGES = "oncelink.closed_pages"  # app.extensions key; dead_links serves from it too
-LINK_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Robots-Tag": "noindex",
-}
 
 
 # <path:...> so that any garbage under /connect/ still gets this page and its headers.
@@ -88,7 +83,7 @@ async def _answer(view: LinkView) -> Response:
         response = Response(await _closed_page(view.state), STATUS[view.state])
     else:
         response = await html("link.html", STATUS[view.state], view=view)
-    response.headers.update(LINK_HEADERS)
+    # no-store, no-referrer and noindex come from security.security_headers, as on every page.
     response.vary.add("Accept")
     return response
 
