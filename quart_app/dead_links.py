@@ -30,7 +30,7 @@ from .redeem import LinkState
 from .security import security_headers
 from .services import services_of
 from .tokens import LinkExpired, LinkInvalid, LinkSigner
-from .views.links import CLOSED_PAGES, ERRORS, STATUS
+from .views.links import CLOSED_PAGES, ERRORS, STATUS, VERIFIED
 from .views.rendering import prefers_json
 
 PREFIX = "/connect/"
@@ -49,7 +49,7 @@ def install(app: Quart) -> None:
 
     async def asgi_app(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
         if scope["type"] == "http" and scope["method"] in METHODS:
-            state = _verdict(signer, scope["path"])
+            state = _verdict(signer, scope)
             answer = None if state is None else _answer(app, scope, state)
             if state is not None and answer is not None:
                 content_type, payload = answer
@@ -72,16 +72,20 @@ def _fixed_headers(app: Quart, *, html: bool) -> Headers:
     return [(name.lower().encode(), value.encode()) for name, value in every]
 
 
-def _verdict(signer: LinkSigner, path: str) -> LinkState | None:
-    """EXPIRED or INVALID for a dead link's path; None for anything else."""
+def _verdict(signer: LinkSigner, scope: HTTPScope) -> LinkState | None:
+    """EXPIRED or INVALID for a dead link; None for anything else. A live link's claims are
+    left in the scope for the view (``verified_claims``), so its signature is checked once."""
+    path = scope["path"]
     if not path.startswith(PREFIX):
         return None
+    token = path[len(PREFIX) :]
     try:
-        signer.verify(path[len(PREFIX) :])
+        claims = signer.verify(token)
     except LinkExpired:
         return LinkState.EXPIRED
     except LinkInvalid:
         return LinkState.INVALID
+    scope[VERIFIED] = (token, claims)  # type: ignore[literal-required]  # our own key
     return None
 
 

@@ -37,7 +37,9 @@ class LinkView:
     reveal_until: float | None = None
 
 
-def _verified(services: Services, token: str) -> LinkClaims | LinkView:
+def _verified(services: Services, token: str, verified: LinkClaims | None) -> LinkClaims | LinkView:
+    if verified is not None:
+        return verified
     try:
         return services.signer.verify(token)
     except LinkExpired:
@@ -51,9 +53,12 @@ def _closed_state(entry: store.LedgerEntry | None) -> LinkState:
     return LinkState.USED if entry is not None and not entry.revoked else LinkState.REVOKED
 
 
-async def inspect_link(services: Services, token: str) -> LinkView:
-    """The state a recipient would meet, without changing anything."""
-    claims = _verified(services, token)
+async def inspect_link(
+    services: Services, token: str, *, verified: LinkClaims | None = None
+) -> LinkView:
+    """The state a recipient would meet, without changing anything. ``verified``: the token's
+    claims, when the caller has just checked its signature."""
+    claims = _verified(services, token, verified)
     if isinstance(claims, LinkView):
         return claims
     conn = services.db.reader
@@ -64,12 +69,14 @@ async def inspect_link(services: Services, token: str) -> LinkView:
     return LinkView(LinkState.READY, granted_by=target.owner_name, expires_at=claims.expires_at)
 
 
-async def redeem_link(services: Services, token: str, *, keep_for: float = 0) -> LinkView:
+async def redeem_link(
+    services: Services, token: str, *, keep_for: float = 0, verified: LinkClaims | None = None
+) -> LinkView:
     """Use the link: exactly one caller per link ever gets GRANTED with the note.
 
     With ``keep_for``, the winner also gets a pass to read the note again for that many
     seconds; the copy it opens is sealed with a key that only the pass holds."""
-    claims = _verified(services, token)
+    claims = _verified(services, token, verified)
     if isinstance(claims, LinkView):
         return claims
     verdict = await services.writer.redeem(

@@ -83,3 +83,24 @@ async def test_dead_links_are_answered_before_the_framework_the_same_way(
         assert answers[0][0] == 404
     # Only the first HTML answer went through Quart (to render the page once); none since.
     assert entered == ["/connect/forged.token"]
+
+
+async def test_a_live_link_has_its_signature_checked_once(
+    client: QuartClient, services: Services, user: User
+) -> None:
+    path = "/connect/" + token_of((await share_for(services, user, links=2)).links[0].url)
+    signer = services.signer
+    checks: list[str] = []
+    original = signer.verify
+
+    def counting(token: str) -> object:
+        checks.append(token)
+        return original(token)
+
+    signer.verify = counting  # type: ignore[method-assign, assignment]
+    try:
+        assert (await client.get(path)).status_code == 200
+        assert (await client.post(path)).status_code == 200
+    finally:
+        signer.verify = original  # type: ignore[method-assign]
+    assert len(checks) == 2  # one per request, at the door

@@ -4,7 +4,7 @@ POST, HTML or JSON."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from quart import Blueprint, Response, current_app, render_template, request
 
@@ -13,6 +13,7 @@ from ..redeem import LinkState, LinkView, inspect_link, redeem_link
 from ..reveal import REVIEW_SECONDS, cookie_name, view_again
 from ..security import client_address, enforce_limit
 from ..services import current_services
+from ..tokens import LinkClaims
 from .rendering import html, wants_json
 
 bp = Blueprint("links", __name__)
@@ -32,12 +33,13 @@ ERRORS = {
     LinkState.INVALID: "This link is not valid",
 }
 CLOSED_PAGES = "oncelink.closed_pages"  # app.extensions key; dead_links serves from it too
+VERIFIED = "oncelink.verified"  # ASGI scope key: (token, claims) that dead_links checked
 
 
 # <path:...> so that any garbage under /connect/ still gets this page and its headers.
 @bp.route("/connect/<path:token>", methods=["GET", "HEAD"])
 async def preview(token: str) -> Response:
-    view = await inspect_link(current_services(), token)
+    view = await inspect_link(current_services(), token, verified=_verified_at_the_door(token))
     return await _answer(await _or_again(view, token))
 
 
@@ -46,11 +48,18 @@ async def redeem(token: str) -> Response:
     enforce_limit(lambda limits: limits.redeem_per_address, client_address())
     # Programs get no cookie jar to read the note again with, so nothing is kept for them.
     keep_for = 0 if wants_json() else REVIEW_SECONDS
-    view = await redeem_link(current_services(), token, keep_for=keep_for)
+    verified = _verified_at_the_door(token)
+    view = await redeem_link(current_services(), token, keep_for=keep_for, verified=verified)
     response = await _answer(await _or_again(view, token))
     if view.reveal_pass is not None:
         _set_reveal_cookie(response, token, view.reveal_pass)
     return response
+
+
+def _verified_at_the_door(token: str) -> LinkClaims | None:
+    """The claims dead_links checked for this very token, so it is not verified twice."""
+    checked = cast(tuple[str, LinkClaims] | None, request.scope.get(VERIFIED))
+    return checked[1] if checked is not None and checked[0] == token else None
 
 
 async def _or_again(view: LinkView, token: str) -> LinkView:
