@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint servers bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy quart_app
 
-test: lint
+# The tests start their own PostgreSQL and Redis; this installs the Debian packages once.
+servers:
+	scripts/install-test-servers.sh
+
+test: lint servers
 	$(BIN)/pytest
 
 bench: $(STAMP)
