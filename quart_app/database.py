@@ -1,85 +1,122 @@
-"""SQLite connections for one process: a serialized writer and a reader.
+"""The database, whichever backend holds it: SQLite for one machine, PostgreSQL for several.
 
-Writes go through one connection guarded by a lock, each inside ``BEGIN IMMEDIATE`` so that
-SQLite's own lock (with ``busy_timeout``) orders writers across processes too. Reads use a
-second connection; in WAL mode they never wait for the writer.
+``database_for(location)`` picks the backend from ``ONCELINK_DATABASE``: a
+``postgresql://`` URL means PostgreSQL, a path or ``sqlite:///path`` means SQLite. Every
+backend has the same shape: ``open()`` (which migrates), ``close()``, ``transaction()``
+yielding the connection of one write transaction, ``reader`` for reads outside one, and
+``watch_changes(user_id)`` for live updates. Connections offer the two calls that
+``store`` makes, with SQLite's ``?`` placeholders on every backend.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import os
+import abc
 import re
-import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Iterable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from typing import Any, Protocol
 
-import aiosqlite
+from .changes import ChangeHub, ChangeWatch
 
-BUSY_TIMEOUT_MS = 10_000
-
-
-async def connect(path: Path) -> aiosqlite.Connection:
-    """Open a connection with the PRAGMAs every connection needs."""
-    _create_private(path)
-    # isolation_level=None: we issue BEGIN/COMMIT ourselves, so sqlite3 never opens a
-    # transaction behind our back and holds the write lock longer than we meant.
-    conn = await aiosqlite.connect(path, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    await _use_wal(conn)
-    await conn.execute("PRAGMA synchronous = FULL")
-    await conn.execute("PRAGMA foreign_keys = ON")
-    return conn
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+SQLITE_SCHEME = "sqlite:///"
 
 
-async def _use_wal(conn: aiosqlite.Connection) -> None:
-    """Switch a new database to WAL. The switch needs an exclusive lock and SQLite may
-    refuse it at once, without waiting, while another process opens the same new file."""
-    for attempt in range(50):
-        try:
-            await conn.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError:
-            if attempt == 49:
-                raise
-            await asyncio.sleep(0.01 * (attempt + 1))
+class Executed(Protocol):
+    """What ``Connection.execute`` answers: how many rows the statement changed."""
+
+    @property
+    def rowcount(self) -> int: ...
 
 
-def _create_private(path: Path) -> None:
-    """Create the database file readable by its owner only: it holds the notes. SQLite
-    gives its -wal and -shm files the same permissions."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+class Connection(Protocol):
+    """The calls ``store`` makes. aiosqlite's connection is one as it is."""
+
+    async def execute_fetchall(
+        self, sql: str, parameters: Iterable[Any] | None = None
+    ) -> Iterable[Any]: ...
+
+    def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Awaitable[Executed]: ...
 
 
-async def migrate(conn: aiosqlite.Connection) -> None:
-    """Bring the schema up to date; safe when several processes start at once, since the
-    version is read and bumped inside one BEGIN IMMEDIATE."""
-    await conn.execute("BEGIN IMMEDIATE")
-    try:
-        (version,) = next(iter(await conn.execute_fetchall("PRAGMA user_version")))
-        for number, statements in schema_versions():
-            if number > version:
-                for statement in statements:
-                    await conn.execute(statement)
-                await conn.execute(f"PRAGMA user_version = {number}")
-        await conn.execute("COMMIT")
-    except BaseException:
-        await conn.execute("ROLLBACK")
-        raise
+@dataclass(frozen=True)
+class Migration:
+    """Schema versions before and after a migration; equal when there was nothing to do."""
+
+    before: int
+    after: int
+
+
+class Database(abc.ABC):
+    """The process's way to the database; open in ``before_serving``, close after."""
+
+    changes: ChangeHub
+
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Connect, and bring the schema up to date."""
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    @abc.abstractmethod
+    async def migrate(self) -> Migration:
+        """Apply the schema versions the database lacks; safe when processes race to."""
+
+    @abc.abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Connection]:
+        """One write transaction: committed if the block returns, rolled back if it raises."""
+
+    @property
+    @abc.abstractmethod
+    def reader(self) -> Connection:
+        """For reads outside a transaction; each statement sees committed data."""
+
+    def watch_changes(self, user_id: int) -> AbstractAsyncContextManager[ChangeWatch]:
+        """Watch the user's shares from now on, in this process or any other.
+
+        Open the watch *before* reading what to show, then ``await watch.wait(seconds)``
+        for the next change: nothing that commits in between is missed."""
+        return self.changes.watch(user_id)
+
+    async def wait_for_change(self, user_id: int, within: float) -> bool:
+        """True once something of the user's changes within ``within`` seconds."""
+        async with self.watch_changes(user_id) as watch:
+            return await watch.wait(within)
+
+
+def is_postgres(location: str | Path) -> bool:
+    return str(location).startswith(POSTGRES_SCHEMES)
+
+
+def sqlite_path(location: str | Path) -> Path:
+    """The file of a SQLite location: a path, or a ``sqlite:///`` URL of one."""
+    text = str(location)
+    return Path(text[len(SQLITE_SCHEME) - 1 :] if text.startswith(SQLITE_SCHEME) else text)
+
+
+def database_for(location: str | Path) -> Database:
+    """The backend for ``ONCELINK_DATABASE``; nothing is opened yet."""
+    # Imported here so that each backend's driver loads only when that backend is used.
+    if is_postgres(location):
+        from .postgres_database import PostgresDatabase
+
+        return PostgresDatabase(str(location))
+    from .sqlite_database import SqliteDatabase
+
+    return SqliteDatabase(sqlite_path(location))
 
 
 _VERSION_MARK = re.compile(r"^-- version (\d+)\s*$", re.MULTILINE)
 
 
-def schema_versions() -> list[tuple[int, list[str]]]:
-    """``schema.sql`` cut into its numbered sections, each a list of statements."""
-    text = files("quart_app").joinpath("schema.sql").read_text()
+def schema_versions(schema: str) -> list[tuple[int, list[str]]]:
+    """A schema file of the package cut into its numbered sections, each a list of
+    statements. Each ``-- version N`` section migrates a database from version N-1 to N."""
+    text = files("quart_app").joinpath(schema).read_text()
     marks = list(_VERSION_MARK.finditer(text))
     sections = []
     for mark, following in zip(marks, [*marks[1:], None], strict=True):
@@ -90,50 +127,11 @@ def schema_versions() -> list[tuple[int, list[str]]]:
     return sections
 
 
-async def _rollback(conn: aiosqlite.Connection) -> None:
-    # Cancellation can land after BEGIN was queued but before it ran; the connection runs
-    # calls in order, so this ROLLBACK still follows it. If BEGIN never ran, there is
-    # nothing to undo.
-    with contextlib.suppress(sqlite3.OperationalError):
-        await conn.execute("ROLLBACK")
-
-
-class Database:
-    """The process's connections; open in ``before_serving``, close in ``after_serving``."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._writer: aiosqlite.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
-        self._write_lock = asyncio.Lock()
-
-    async def open(self) -> None:
-        self._writer = await connect(self.path)
-        await migrate(self._writer)
-        self._reader = await connect(self.path)
-
-    async def close(self) -> None:
-        for conn in (self._reader, self._writer):
-            if conn is not None:
-                await conn.close()
-        self._reader = self._writer = None
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction: committed if the block returns, rolled back if it raises."""
-        if self._writer is None:
-            raise RuntimeError("database is not open")
-        async with self._write_lock:
-            try:
-                await self._writer.execute("BEGIN IMMEDIATE")
-                yield self._writer
-            except BaseException:
-                await asyncio.shield(_rollback(self._writer))
-                raise
-            await self._writer.execute("COMMIT")
-
-    @property
-    def reader(self) -> aiosqlite.Connection:
-        if self._reader is None:
-            raise RuntimeError("database is not open")
-        return self._reader
+@asynccontextmanager
+async def opened(database: Database) -> AsyncIterator[Database]:
+    """The database, open for the block."""
+    await database.open()
+    try:
+        yield database
+    finally:
+        await database.close()

@@ -82,10 +82,11 @@ async def redeem_link(services: Services, token: str) -> LinkView:
         return LinkView(_closed_state(entry))
     async with services.db.transaction() as conn:
         now = services.clock()
-        target = await store.link_target(conn, claims.share_id)
+        target = await store.link_target(conn, claims.share_id, lock=True)
         if target is None or not _is_live(target, claims):
             return LinkView(_closed_state(await store.ledger_entry(conn, claims.jti)))
         if not await store.claim(conn, claims.jti, claims.share_id, now=now, revoke=False):
             return LinkView(_closed_state(await store.ledger_entry(conn, claims.jti)))
         await store.count_use(conn, claims.share_id, revoked=False)
+        await store.announce_change(conn, target.owner_id)
     return LinkView(LinkState.GRANTED, granted_by=target.owner_name, note=target.note, used_at=now)

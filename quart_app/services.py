@@ -9,7 +9,7 @@ from quart import Quart, current_app
 
 from .clock import Clock
 from .config import Settings
-from .database import Database
+from .database import Database, database_for
 from .ratelimit import Limits
 from .tokens import LinkSigner
 
@@ -32,7 +32,7 @@ class Services:
 def build_services(settings: Settings, clock: Clock) -> Services:
     signer = LinkSigner(settings.signing_keys, max_ttl=settings.max_ttl, clock=clock)
     limits = Limits.standard(clock) if settings.rate_limits else None
-    return Services(settings, clock, signer, Database(settings.database), limits)
+    return Services(settings, clock, signer, database_for(settings.database), limits)
 
 
 def install(app: Quart, services: Services) -> None:
