@@ -13,7 +13,7 @@ from quart_app.config import ConfigError, load_settings
 
 def test_defaults_need_no_environment(tmp_path: Path) -> None:
     settings = load_settings({"ONCELINK_INSTANCE": str(tmp_path)})
-    assert settings.database == tmp_path / "oncelink.sqlite3"
+    assert settings.database == str(tmp_path / "oncelink.sqlite3")
     assert settings.base_url == "http://127.0.0.1:8000"
     assert settings.max_ttl == 30 * 86400
     assert settings.default_ttl == 3600

@@ -82,9 +82,10 @@ async def test_limits_are_per_client_address(
 
 
 async def test_forwarded_for_counts_only_behind_a_trusted_proxy(
-    tmp_path: Path, clock: FrozenClock
+    tmp_path: Path, database: str, clock: FrozenClock
 ) -> None:
-    settings = make_settings(tmp_path, trusted_proxies=(ip_network("10.0.0.0/8"),))
+    proxies = (ip_network("10.0.0.0/8"),)
+    settings = make_settings(tmp_path, database=database, trusted_proxies=proxies)
     app: Quart = create_app(settings, clock)
     async with app.test_app():
         client = app.test_client()
@@ -107,8 +108,10 @@ async def test_forwarded_for_counts_only_behind_a_trusted_proxy(
         assert await post("192.0.2.50", "203.0.113.10") == 429
 
 
-async def test_rate_limits_off_lets_everything_through(tmp_path: Path, clock: FrozenClock) -> None:
-    app = create_app(make_settings(tmp_path, rate_limits=False), clock)
+async def test_rate_limits_off_lets_everything_through(
+    tmp_path: Path, database: str, clock: FrozenClock
+) -> None:
+    app = create_app(make_settings(tmp_path, database=database, rate_limits=False), clock)
     async with app.test_app():
         client = app.test_client()
         for _ in range(100):
