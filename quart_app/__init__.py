@@ -31,6 +31,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         MAX_FORM_MEMORY_SIZE=MAX_REQUEST_BYTES,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
     )
+    # "/a//b" must not answer a redirect to "/a/b": link tokens and ids are taken literally.
+    app.url_map.merge_slashes = False
     install(app, build_services(settings, clock or system_clock))
     lifecycle.init_app(app)
     security.init_app(app)

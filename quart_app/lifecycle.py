@@ -39,6 +39,7 @@ def init_app(app: Quart) -> None:
     @app.before_serving
     async def start() -> None:
         await services.db.open()
+        await services.writer.start()
         if services.settings.sweep_interval > 0:
             sweeper.append(asyncio.create_task(sweep_forever()))
 
@@ -49,4 +50,5 @@ def init_app(app: Quart) -> None:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         sweeper.clear()
+        await services.writer.stop()
         await services.db.close()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from . import store
+from .group_commit import Claim
 from .services import Services
 from .tokens import LinkClaims, LinkExpired, LinkInvalid
 
@@ -42,15 +43,6 @@ def _verified(services: Services, token: str) -> LinkClaims | LinkView:
         return LinkView(LinkState.INVALID)
 
 
-def _is_live(target: store.LinkTarget | None, claims: LinkClaims) -> bool:
-    return (
-        target is not None
-        and not target.revoked
-        and target.note is not None
-        and target.owner_generation == claims.generation
-    )
-
-
 def _closed_state(entry: store.LedgerEntry | None) -> LinkState:
     """A link whose ledger row says it was used stays *used*, even if revoked since."""
     return LinkState.USED if entry is not None and not entry.revoked else LinkState.REVOKED
@@ -64,7 +56,7 @@ async def inspect_link(services: Services, token: str) -> LinkView:
     conn = services.db.reader
     entry = await store.ledger_entry(conn, claims.jti)
     target = await store.link_target(conn, claims.share_id)
-    if entry is not None or target is None or not _is_live(target, claims):
+    if entry is not None or target is None or not target.is_live_for(claims.generation):
         return LinkView(_closed_state(entry))
     return LinkView(LinkState.READY, granted_by=target.owner_name, expires_at=claims.expires_at)
 
@@ -74,19 +66,9 @@ async def redeem_link(services: Services, token: str) -> LinkView:
     claims = _verified(services, token)
     if isinstance(claims, LinkView):
         return claims
-    # Fast path for the many losers of a race and for replays: a ledger row, once there,
-    # stays until its token can no longer verify, so reading it needs no write lock.
-    # The INSERT below still decides every case this read does not.
-    entry = await store.ledger_entry(services.db.reader, claims.jti)
-    if entry is not None:
-        return LinkView(_closed_state(entry))
-    async with services.db.transaction() as conn:
-        now = services.clock()
-        target = await store.link_target(conn, claims.share_id, lock=True)
-        if target is None or not _is_live(target, claims):
-            return LinkView(_closed_state(await store.ledger_entry(conn, claims.jti)))
-        if not await store.claim(conn, claims.jti, claims.share_id, now=now, revoke=False):
-            return LinkView(_closed_state(await store.ledger_entry(conn, claims.jti)))
-        await store.count_use(conn, claims.share_id, revoked=False)
-        await store.announce_change(conn, target.owner_id)
-    return LinkView(LinkState.GRANTED, granted_by=target.owner_name, note=target.note, used_at=now)
+    verdict = await services.writer.redeem(Claim(claims.jti, claims.share_id, claims.generation))
+    if not verdict.granted:
+        return LinkView(_closed_state(verdict.entry))
+    return LinkView(
+        LinkState.GRANTED, granted_by=verdict.owner_name, note=verdict.note, used_at=verdict.used_at
+    )

@@ -9,9 +9,11 @@ from quart import Quart, current_app
 
 from .clock import Clock
 from .config import Settings
-from .database import Database, database_for
+from .database import Database, database_for, is_postgres, sqlite_path
+from .group_commit import GroupCommitWriter
 from .ratelimit import Limits
 from .tokens import LinkSigner
+from .transaction_writer import TransactionWriter
 
 EXTENSION_KEY = "oncelink"
 
@@ -23,6 +25,7 @@ class Services:
     signer: LinkSigner
     db: Database
     limits: Limits | None  # None when ONCELINK_RATE_LIMITS=off
+    writer: GroupCommitWriter | TransactionWriter  # redeems links
 
     def link_url(self, token: str) -> str:
         """Links are built from BASE_URL, never from the request's Host header."""
@@ -32,7 +35,15 @@ class Services:
 def build_services(settings: Settings, clock: Clock) -> Services:
     signer = LinkSigner(settings.signing_keys, max_ttl=settings.max_ttl, clock=clock)
     limits = Limits.standard(clock) if settings.rate_limits else None
-    return Services(settings, clock, signer, database_for(settings.database), limits)
+    db = database_for(settings.database)
+    # SQLite takes one writer at a time: batching claims into shared transactions pays.
+    # PostgreSQL runs transactions side by side and groups their commits itself.
+    writer: GroupCommitWriter | TransactionWriter = (
+        TransactionWriter(db, clock)
+        if is_postgres(settings.database)
+        else GroupCommitWriter(sqlite_path(settings.database), clock)
+    )
+    return Services(settings, clock, signer, db, limits, writer)
 
 
 def install(app: Quart, services: Services) -> None:

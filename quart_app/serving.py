@@ -27,9 +27,11 @@ async def open_services(settings: Settings | None = None) -> AsyncIterator[Servi
     """Services with an open database, for commands that run outside a server."""
     services = build_services(settings or load_settings(), system_clock)
     await services.db.open()
+    await services.writer.start()
     try:
         yield services
     finally:
+        await services.writer.stop()
         await services.db.close()
 
 

@@ -43,6 +43,17 @@ async def connect(path: Path) -> aiosqlite.Connection:
     return conn
 
 
+def connect_sync(path: Path) -> sqlite3.Connection:
+    """A plain sqlite3 connection with the same settings, for a thread of its own.
+
+    The file must already be in WAL mode (``Database.open`` sees to that)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
 async def _use_wal(conn: aiosqlite.Connection) -> None:
     """Switch a new database to WAL. The switch needs an exclusive lock and SQLite may
     refuse it at once, without waiting, while another process opens the same new file."""

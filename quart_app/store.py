@@ -7,6 +7,7 @@ what belongs in one transaction. The SQL is written once for SQLite and PostgreS
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +70,10 @@ class LinkTarget:
     owner_generation: int
     note: str | None
     revoked: bool
+
+    def is_live_for(self, generation: int) -> bool:
+        """Whether a link of this share, issued under ``generation``, may still be used."""
+        return not self.revoked and self.note is not None and self.owner_generation == generation
 
 
 async def _one(conn: Conn, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -332,6 +337,28 @@ async def erase_spent_notes(conn: Conn, *, now: float) -> int:
 # The ledger --------------------------------------------------------------------------------
 
 
+_LINK_TARGET = """SELECT s.id, u.id, u.name, u.link_generation, s.note, s.revoked_at IS NOT NULL
+    FROM shares s JOIN users u ON u.id = s.owner_id WHERE s.id = ?"""
+_LEDGER_ENTRY = "SELECT share_id, used_at, revoked FROM redemptions WHERE jti = ?"
+_CLAIM = """INSERT INTO redemptions(jti, share_id, used_at, revoked) VALUES (?, ?, ?, ?)
+    ON CONFLICT(jti) DO NOTHING RETURNING jti"""
+_COUNT = """UPDATE shares SET {column} = {column} + 1,
+        note = CASE WHEN links_used + links_revoked + 1 >= links_issued THEN NULL ELSE note END
+    WHERE id = ?"""
+_COUNT_USED = _COUNT.format(column="links_used")
+_COUNT_REVOKED = _COUNT.format(column="links_revoked")
+
+
+def _link_target(row: Any) -> LinkTarget | None:
+    if row is None:
+        return None
+    return LinkTarget(row[0], row[1], row[2], row[3], row[4], bool(row[5]))
+
+
+def _ledger_entry(row: Any) -> LedgerEntry | None:
+    return None if row is None else LedgerEntry(row[0], row[1], bool(row[2]))
+
+
 async def link_target(conn: Conn, share_id: str, *, lock: bool = False) -> LinkTarget | None:
     """The share and its owner. With ``lock``, inside a transaction: until it ends, nobody
     can revoke the share nor bump the owner's generation, so what was read stays true."""
@@ -341,43 +368,53 @@ async def link_target(conn: Conn, share_id: str, *, lock: bool = False) -> LinkT
     # here as revoked. The share's lock is the one its use count needs anyway, so racing
     # redemptions of one share queue on it instead of deadlocking on an upgrade.
     locking = " FOR NO KEY UPDATE OF s FOR SHARE OF u" if lock and _on_postgres(conn) else ""
-    row = await _one(
-        conn,
-        f"""SELECT s.id, u.id, u.name, u.link_generation, s.note, s.revoked_at IS NOT NULL
-            FROM shares s JOIN users u ON u.id = s.owner_id WHERE s.id = ?{locking}""",  # noqa: S608
-        (share_id,),
-    )
-    return None if row is None else LinkTarget(row[0], row[1], row[2], row[3], row[4], bool(row[5]))
+    return _link_target(await _one(conn, _LINK_TARGET + locking, (share_id,)))
 
 
 async def ledger_entry(conn: Conn, jti: str) -> LedgerEntry | None:
-    row = await _one(
-        conn, "SELECT share_id, used_at, revoked FROM redemptions WHERE jti = ?", (jti,)
-    )
-    return None if row is None else LedgerEntry(row[0], row[1], bool(row[2]))
+    return _ledger_entry(await _one(conn, _LEDGER_ENTRY, (jti,)))
 
 
 async def claim(conn: Conn, jti: str, share_id: str, *, now: float, revoke: bool) -> bool:
     """Enter a jti in the ledger. True for exactly one caller per jti, ever (until pruned)."""
-    row = await _one(
-        conn,
-        """INSERT INTO redemptions(jti, share_id, used_at, revoked) VALUES (?, ?, ?, ?)
-           ON CONFLICT(jti) DO NOTHING RETURNING jti""",
-        (jti, share_id, now, int(revoke)),
-    )
-    return row is not None
+    return await _one(conn, _CLAIM, (jti, share_id, now, int(revoke))) is not None
 
 
 async def count_use(conn: Conn, share_id: str, *, revoked: bool) -> None:
     """Count a claimed link and erase the note once no link of the share is left."""
-    column = "links_revoked" if revoked else "links_used"
-    await conn.execute(
-        f"""UPDATE shares SET {column} = {column} + 1,
-               note = CASE WHEN links_used + links_revoked + 1 >= links_issued
-                           THEN NULL ELSE note END
-            WHERE id = ?""",  # noqa: S608 - column is one of two constants
-        (share_id,),
-    )
+    await conn.execute(_COUNT_REVOKED if revoked else _COUNT_USED, (share_id,))
+
+
+@dataclass(frozen=True)
+class Redemption:
+    """The ledger's verdict on one claim: the share's owner and note for the one winner,
+    or the ledger row that says why not (None: the share is gone or revoked)."""
+
+    granted: bool
+    owner_name: str = ""
+    note: str | None = None
+    used_at: float = 0.0
+    entry: LedgerEntry | None = None
+
+
+def redeem_sync(
+    conn: sqlite3.Connection, jti: str, share_id: str, generation: int, *, now: float
+) -> Redemption:
+    """Claim one link inside the caller's write transaction (the group-commit writer's thread).
+
+    Nothing is written unless the share is live for this link's generation; then the
+    INSERT's RETURNING says whether this caller is the one winner."""
+    target = _link_target(conn.execute(_LINK_TARGET, (share_id,)).fetchone())
+    if (
+        target is None
+        or not target.is_live_for(generation)
+        or conn.execute(_CLAIM, (jti, share_id, now, 0)).fetchone() is None
+    ):
+        return Redemption(
+            False, entry=_ledger_entry(conn.execute(_LEDGER_ENTRY, (jti,)).fetchone())
+        )
+    conn.execute(_COUNT_USED, (share_id,))
+    return Redemption(True, owner_name=target.owner_name, note=target.note, used_at=now)
 
 
 async def announce_change(conn: Conn, user_id: int) -> None:

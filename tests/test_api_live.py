@@ -59,7 +59,13 @@ def make_token(instance: Path, name: str) -> str:
 def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
     instance = tmp_path_factory.mktemp("api")
     tokens = [make_token(instance, name) for name in ("ada", "bob")]
-    with live_server(instance, workers=1) as server, httpx.Client(timeout=10) as http:
+    # Idle connections expire on our side before the server's keep_alive_timeout (5 s) can
+    # close one just as a request is sent on it.
+    limits = httpx.Limits(keepalive_expiry=2)
+    with (
+        live_server(instance, workers=1) as server,
+        httpx.Client(timeout=10, limits=limits) as http,
+    ):
         api, other = (LiveApi(server, http, token, {}, [], []) for token in tokens)
         for client in (api, other):
             created = client.call("POST", "/api/v1/shares", json={"note": "n", "links": 3}).json()
