@@ -106,6 +106,13 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield location
 
 
+@pytest.fixture(params=BACKENDS)
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database no oncelink has touched yet."""
+    with fresh_database(request, request.param, tmp_path, migrated=False) as location:
+        yield location
+
+
 async def query_directly(location: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     """Rows read on a connection of the test's own, as someone with the disk would see
     them; SQL with ``?`` placeholders."""

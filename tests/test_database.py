@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,16 +13,9 @@ from quart_app.database import database_for, schema_versions, sqlite_path
 from quart_app.postgres_database import postgres_sql
 from quart_app.sqlite_database import SqliteDatabase, connect
 
-from .conftest import BACKENDS, fresh_database, query_directly
+from .conftest import query_directly
 
 INSERT_USER = "INSERT INTO users(name, password_hash, created_at) VALUES (?, 'h', 0)"
-
-
-@pytest.fixture(params=BACKENDS)
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database no oncelink has touched yet."""
-    with fresh_database(request, request.param, tmp_path, migrated=False) as location:
-        yield location
 
 
 async def test_every_sqlite_connection_is_durable_wal_with_foreign_keys(tmp_path: Path) -> None:
