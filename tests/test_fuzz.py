@@ -28,7 +28,16 @@ from quart_app import create_app
 from quart_app.clock import FrozenClock
 from quart_app.services import services_of
 
-from .conftest import PASSWORD, SIGNING_KEY, make_settings, make_user, share_for, token_of
+from .conftest import (
+    BACKENDS,
+    PASSWORD,
+    SIGNING_KEY,
+    fresh_database,
+    make_settings,
+    make_user,
+    share_for,
+    token_of,
+)
 
 TOTAL = int(os.environ.get("ONCELINK_FUZZ_EXAMPLES", "2000"))
 TOKEN_SHARE = 0.4  # of the examples go at /connect/<token>; the rest spread over all routes
@@ -67,20 +76,24 @@ class Target:
         return response.status_code
 
 
-@pytest.fixture(scope="module")
-def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
-    # Rate limits off: otherwise nearly every example would stop at a 429, short of the code
-    # under attack. The limiter has its own tests.
-    settings_ = make_settings(tmp_path_factory.mktemp("fuzz"), rate_limits=False)
-    app = create_app(settings_, FrozenClock(1_800_000_000))
-    loop = asyncio.new_event_loop()
-    testing = app.test_app()
-    loop.run_until_complete(testing.__aenter__())
-    client = app.test_client()
-    target = loop.run_until_complete(_prepare(app, loop, client))
-    yield target
-    loop.run_until_complete(testing.__aexit__(None, None, None))
-    loop.close()
+@pytest.fixture(scope="module", params=BACKENDS)
+def target(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Target]:
+    folder = tmp_path_factory.mktemp("fuzz")
+    with fresh_database(request, request.param, folder) as database:
+        # Rate limits off: otherwise nearly every example would stop at a 429, short of the
+        # code under attack. The limiter has its own tests.
+        settings_ = make_settings(folder, database=database, rate_limits=False)
+        app = create_app(settings_, FrozenClock(1_800_000_000))
+        loop = asyncio.new_event_loop()
+        testing = app.test_app()
+        loop.run_until_complete(testing.__aenter__())
+        client = app.test_client()
+        target = loop.run_until_complete(_prepare(app, loop, client))
+        yield target
+        loop.run_until_complete(testing.__aexit__(None, None, None))
+        loop.close()
 
 
 async def _prepare(app: Quart, loop: asyncio.AbstractEventLoop, client: QuartClient) -> Target:
