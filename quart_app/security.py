@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
+from typing import Any
 
 from quart import Quart, Response, abort, request
 from werkzeug.exceptions import TooManyRequests
+from werkzeug.routing import IntegerConverter, Map
 
 from .config import IPNetwork
 from .ratelimit import Limits, RateLimiter
@@ -70,8 +72,18 @@ def enforce_limit(pick: Callable[[Limits], RateLimiter], key: str) -> None:
         raise TooManyRequests(retry_after=wait)
 
 
+class DatabaseIntegerConverter(IntegerConverter):
+    """``<int:...>`` in routes, up to the largest id a database column holds (64 bits):
+    a larger number in a path is no row's id, so it answers 404 before any query."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        super().__init__(map, *args, **{"max": 2**63 - 1, **kwargs})
+
+
 def init_app(app: Quart) -> None:
     settings = services_of(app).settings
+    # Before any blueprint registers its routes: their rules are parsed with it.
+    app.url_map.converters["int"] = DatabaseIntegerConverter
 
     @app.before_request
     async def refuse_cross_site_writes() -> None:

@@ -3,6 +3,7 @@ dashboard, the API and the CLI all call."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -17,6 +18,10 @@ MIN_TTL = 300
 MAX_LINKS = 1000
 PRUNE_MARGIN = 60
 PRUNE_BATCH = 1000
+# PostgreSQL's text cannot hold the NUL character; it is refused on every backend alike.
+NUL = "\x00"
+NUL_PROBLEM = "Remove the NUL character (\\0): it cannot be stored."
+_SHARE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -57,8 +62,12 @@ def problems_with(request: ShareRequest, *, max_ttl: int) -> dict[str, str]:
         problems["note"] = "Write the note you want to share."
     elif note_too_large(request.note):
         problems["note"] = "The note is too long: at most 64 KiB."
+    elif NUL in request.note:
+        problems["note"] = NUL_PROBLEM
     if len(request.label) > MAX_LABEL_CHARS:
         problems["label"] = f"The label is too long: at most {MAX_LABEL_CHARS} characters."
+    elif NUL in request.label:
+        problems["label"] = NUL_PROBLEM
     problems.update(link_problems(request.links, request.ttl, max_ttl=max_ttl))
     return problems
 
@@ -80,6 +89,12 @@ def link_problems(count: int, ttl: int | None, *, max_ttl: int) -> dict[str, str
 
 def new_share_id() -> str:
     return secrets.token_urlsafe(12)
+
+
+def could_be_share_id(text: str) -> bool:
+    """False for what no share id looks like, such as path segments sent by a fuzzer: they
+    are nobody's share, and some of them no database could even look up."""
+    return _SHARE_ID.fullmatch(text) is not None
 
 
 async def create_share(
@@ -109,6 +124,8 @@ async def issue_links(
 ) -> list[IssuedLink] | None:
     """More links for a share; None if it is not the owner's or is closed. The caller has
     checked ``link_problems``."""
+    if not could_be_share_id(share_id):
+        return None
     async with services.db.transaction() as conn:
         share = await store.share_of(conn, owner.id, share_id)
         if share is None:
@@ -146,6 +163,8 @@ async def list_shares(
 
 
 async def share_status(services: Services, owner: store.User, share_id: str) -> ShareStatus | None:
+    if not could_be_share_id(share_id):
+        return None
     share = await store.share_of(services.db.reader, owner.id, share_id)
     if share is None:
         return None
@@ -155,6 +174,8 @@ async def share_status(services: Services, owner: store.User, share_id: str) -> 
 
 async def revoke_share(services: Services, owner: store.User, share_id: str) -> bool:
     """Burn every link of the share and erase its note; False if it is not the owner's."""
+    if not could_be_share_id(share_id):
+        return False
     async with services.db.transaction() as conn:
         return await store.revoke_share(conn, owner.id, share_id, now=services.clock())
 
