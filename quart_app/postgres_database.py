@@ -29,6 +29,9 @@ SCHEMA = "schema_postgresql.sql"
 CHANGES_CHANNEL = "oncelink_changes"
 # Each serving process holds up to this many connections, plus one that listens.
 POOL_SIZE = 10
+# How oncelink's connections show in pg_stat_activity.
+APPLICATION_NAME = "oncelink"
+LISTENER_NAME = "oncelink changes"
 # Any constant will do, as long as only migrations take it: it makes them run one at a time.
 MIGRATION_LOCK = 0x6F6E63656C696E6B  # "oncelink"
 
@@ -112,7 +115,12 @@ class PostgresDatabase(Database):
 
     async def open(self) -> None:
         await self.migrate()
-        self._pool = await asyncpg.create_pool(self.url, min_size=1, max_size=self.pool_size)
+        self._pool = await asyncpg.create_pool(
+            self.url,
+            min_size=1,
+            max_size=self.pool_size,
+            server_settings={"application_name": APPLICATION_NAME},
+        )
         self.changes.reopen()
 
     async def migrate(self) -> Migration:
@@ -162,7 +170,9 @@ class NotificationListener:
             if self._conn is not None and not self._conn.is_closed():
                 return
             try:
-                conn = await asyncpg.connect(self._url)
+                conn = await asyncpg.connect(
+                    self._url, server_settings={"application_name": LISTENER_NAME}
+                )
                 await conn.add_listener(CHANGES_CHANNEL, self._notified)
             except (OSError, asyncpg.PostgresError):
                 log.warning("cannot listen for changes; retrying on the next wait", exc_info=True)
