@@ -65,6 +65,15 @@ async def test_logout_without_csrf_token_is_refused(client: QuartClient, user: U
     assert (await client.get("/")).status_code == 200
 
 
+async def test_a_form_token_with_non_ascii_characters_is_refused_not_a_500(
+    client: QuartClient, user: User
+) -> None:
+    await log_in(client)
+    assert (await client.post("/logout", form={"csrf": "\u0080"})).status_code == 403
+    assert (await client.post("/logout", headers={"X-CSRF-Token": "é"})).status_code == 403
+    assert (await client.get("/")).status_code == 200
+
+
 async def test_setup_link_creates_the_first_admin_once(
     client: QuartClient, services: Services
 ) -> None:

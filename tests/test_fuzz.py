@@ -27,6 +27,7 @@ from quart.testing import QuartClient
 from quart_app import create_app
 from quart_app.clock import FrozenClock
 from quart_app.services import services_of
+from quart_app.tokens import LinkError
 
 from .conftest import (
     BACKENDS,
@@ -218,9 +219,20 @@ def test_mangled_and_random_tokens_never_break_the_link_page(
     token = data.draw(
         st.one_of(mangled(target.link_token), text, st.text(min_size=257, max_size=2000))
     )
-    method = data.draw(st.sampled_from(["GET", "HEAD", "POST"]))
+    # A mangling that leaves the link intact (an empty suffix, other unused signature bits)
+    # is the link itself, and a POST would rightly use it up: those only look at it.
+    methods = ["GET", "HEAD"] if is_the_link(target, token) else ["GET", "HEAD", "POST"]
+    method = data.draw(st.sampled_from(methods))
     headers = data.draw(headers_strategy(target))
     check(target, "/connect/" + quote(token, safe=""), method, headers, b"")
+
+
+def is_the_link(target: Target, token: str) -> bool:
+    signer = services_of(target.app).signer
+    try:
+        return signer.verify(token).jti == signer.verify(target.link_token).jti
+    except LinkError:
+        return False
 
 
 @examples(1 - TOKEN_SHARE)

@@ -56,7 +56,8 @@ def login_required(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R |
 
 async def _csrf_ok() -> bool:
     sent = request.headers.get(CSRF_HEADER) or (await request.form).get(CSRF_FIELD, "")
-    return hmac.compare_digest(sent, g.csrf_token)
+    # As bytes: compare_digest refuses str with non-ASCII characters, which anyone can send.
+    return hmac.compare_digest(sent.encode(), g.csrf_token.encode())
 
 
 def init_app(app: Quart) -> None:
