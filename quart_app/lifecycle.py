@@ -50,5 +50,7 @@ def init_app(app: Quart) -> None:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         sweeper.clear()
+        if services.limits is not None and services.limits.close is not None:
+            await services.limits.close()
         await services.writer.stop()
         await services.db.close()

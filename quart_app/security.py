@@ -12,7 +12,7 @@ from werkzeug.exceptions import TooManyRequests
 from werkzeug.routing import IntegerConverter, Map
 
 from .config import IPNetwork
-from .ratelimit import Limits, RateLimiter
+from .ratelimit import Limiter, Limits
 from .services import current_services, services_of
 
 CONTENT_SECURITY_POLICY = (
@@ -62,12 +62,12 @@ def _is_in(address: str, networks: tuple[IPNetwork, ...]) -> bool:
     return any(ip in network for network in networks)
 
 
-def enforce_limit(pick: Callable[[Limits], RateLimiter], key: str) -> None:
+async def enforce_limit(pick: Callable[[Limits], Limiter], key: str) -> None:
     """Count one event for ``key``; answer 429 with Retry-After once over the limit."""
     limits = current_services().limits
     if limits is None:
         return
-    wait = pick(limits).hit(key)
+    wait = await pick(limits).hit(key)
     if wait is not None:
         raise TooManyRequests(retry_after=wait)
 

@@ -12,6 +12,7 @@ from .config import Settings
 from .database import Database, database_for, is_postgres, sqlite_path
 from .group_commit import GroupCommitWriter
 from .ratelimit import Limits
+from .redis_ratelimit import shared_limits
 from .tokens import LinkSigner
 from .transaction_writer import TransactionWriter
 
@@ -34,7 +35,10 @@ class Services:
 
 def build_services(settings: Settings, clock: Clock) -> Services:
     signer = LinkSigner(settings.signing_keys, max_ttl=settings.max_ttl, clock=clock)
-    limits = Limits.standard(clock) if settings.rate_limits else None
+    limits = None
+    if settings.rate_limits:
+        redis_url = settings.redis_url
+        limits = shared_limits(clock, redis_url) if redis_url else Limits.standard(clock)
     db = database_for(settings.database)
     # SQLite takes one writer at a time: batching claims into shared transactions pays.
     # PostgreSQL runs transactions side by side and groups their commits itself.

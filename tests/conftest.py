@@ -21,6 +21,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+import redis
 from argon2 import PasswordHasher
 from hypothesis import settings as hypothesis_settings
 from quart import Quart
@@ -38,7 +39,7 @@ from quart_app.shares import CreatedShare, ShareRequest, create_share
 from quart_app.store import User, user_by_name
 
 from .apiclient import ApiClient
-from .servers import PostgresServer, postgres_server
+from .servers import PostgresServer, postgres_server, redis_server
 
 BASE_URL = "http://oncelink.test"
 SIGNING_KEY = "test-signing-key-0123456789abcdefghijkl"
@@ -80,6 +81,20 @@ def postgres() -> Iterator[PostgresServer]:
     """One PostgreSQL server for the whole session; each test gets a schema of its own."""
     with postgres_server() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def redis_server_url() -> Iterator[str]:
+    with redis_server() as url:
+        yield url
+
+
+@pytest.fixture
+def redis_url(redis_server_url: str) -> str:
+    """A Redis with nothing in it: what one test counted does not limit the next."""
+    with contextlib.closing(redis.Redis.from_url(redis_server_url)) as client:
+        client.flushdb()
+    return redis_server_url
 
 
 @contextlib.contextmanager

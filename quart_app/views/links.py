@@ -44,7 +44,7 @@ async def preview(token: str) -> Response:
 
 @bp.post("/connect/<path:token>")
 async def redeem(token: str) -> Response:
-    enforce_limit(lambda limits: limits.redeem_per_address, client_address())
+    await enforce_limit(lambda limits: limits.redeem_per_address, client_address())
     return await _answer(await redeem_link(current_services(), token))
 
 
