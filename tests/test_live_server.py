@@ -16,15 +16,12 @@ import httpx
 import pytest
 
 from quart_app import PROJECT_ROOT, store
-from quart_app.accounts import NewUser, add_user
 from quart_app.serving import open_services
-from quart_app.shares import ShareRequest, create_share
 
 from . import rawhttp
 from .conftest import BACKENDS, PASSWORD, fresh_database
-from .live import LiveServer, live_server
+from .live import NOTE, LiveServer, issue_links, live_server
 
-NOTE = "launch code: orange-giraffe-42"
 JSON = {"Accept": "application/json"}
 
 
@@ -38,17 +35,6 @@ def server(
         live_server(instance, ONCELINK_DATABASE=database) as server,
     ):
         yield server
-
-
-async def issue_links(server: LiveServer, count: int, *, owner: str = "racer") -> list[str]:
-    """Create a share with ``count`` links on the server's database; return their URLs."""
-    async with open_services(server.settings) as services:
-        if await store.user_by_name(services.db.reader, owner) is None:
-            await add_user(services, NewUser(owner, PASSWORD), is_admin=False)
-        user = await store.user_by_name(services.db.reader, owner)
-        assert user is not None
-        created = await create_share(services, user, ShareRequest(NOTE, "", 3600, count))
-    return [link.url for link in created.links]
 
 
 async def post_all(urls: list[str], *, per_link: int) -> dict[str, Counter[int]]:
