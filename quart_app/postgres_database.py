@@ -3,7 +3,8 @@
 Transactions run at PostgreSQL's default READ COMMITTED and concurrently, across this
 process and every other instance; what must not interleave is serialized by the statements
 themselves (the ledger's ``ON CONFLICT``, row locks), see ``store``. Changes are announced
-with NOTIFY inside the writing transaction, so they reach listeners only once committed.
+with NOTIFY just after the writing transaction commits, and heard by a listening connection
+in every process.
 """
 
 from __future__ import annotations
@@ -103,6 +104,13 @@ async def migrate(conn: asyncpg.Connection[Any]) -> Migration:
     return Migration(before, after)
 
 
+async def _nothing_to_reset(conn: asyncpg.Connection[Any]) -> None:
+    """oncelink sets no session state, takes no session locks and listens on a connection
+    of its own, so a connection going back to the pool needs no reset: asyncpg's default
+    would cost a round trip (RESET ALL, UNLISTEN *, ...) every time. An open transaction is
+    still rolled back by asyncpg itself."""
+
+
 class PostgresDatabase(Database):
     """This process's pool of connections to one PostgreSQL database."""
 
@@ -120,6 +128,7 @@ class PostgresDatabase(Database):
             min_size=1,
             max_size=self.pool_size,
             server_settings={"application_name": APPLICATION_NAME},
+            reset=_nothing_to_reset,
         )
         self.changes.reopen()
 

@@ -418,9 +418,11 @@ def redeem_sync(
 
 
 async def announce_change(conn: Conn, user_id: int) -> None:
-    """Wake the user's live views, in every process, once this transaction commits."""
-    # Dialect: PostgreSQL delivers NOTIFY at commit, to the listeners of every instance.
-    # SQLite needs no statement: every commit moves PRAGMA data_version, which its feed polls.
+    """Wake the user's live views, in every process. Call it once the change committed,
+    outside the transaction: on PostgreSQL a transaction that notifies holds a database-wide
+    lock through its commit, which would queue every redemption's commit behind the last."""
+    # Dialect: PostgreSQL's NOTIFY reaches the listeners of every instance. SQLite needs no
+    # statement: every commit moves PRAGMA data_version, which its feed polls.
     if _on_postgres(conn):
         await conn.execute("SELECT pg_notify(?, ?)", (CHANGES_CHANNEL, str(user_id)))
 

@@ -46,6 +46,7 @@ class TransactionWriter:
             ):
                 return store.Redemption(False, entry=await store.ledger_entry(conn, claim.jti))
             await store.count_use(conn, claim.share_id, revoked=False)
-            await store.announce_change(conn, target.owner_id)
         self.transactions += 1
+        # After the commit, on its own: see store.announce_change.
+        await store.announce_change(self._db.reader, target.owner_id)
         return store.Redemption(True, owner_name=target.owner_name, note=target.note, used_at=now)
