@@ -1,9 +1,9 @@
 """Shared fixtures: an app on a real database, a frozen clock, clients.
 
 Every test that uses the ``database`` fixture (and so ``settings``, ``app``, ``client``,
-``services``) runs twice: on a SQLite file in tmp_path, and on a fresh database of a
-throwaway PostgreSQL server that the session starts once. ``-k sqlite`` or
-``-k postgresql`` picks one.
+``services``) runs twice: on a SQLite file in tmp_path, and on an emptied schema of a
+throwaway PostgreSQL server that the session starts once (servers and module-wide apps get
+schemas of their own). ``-k sqlite`` or ``-k postgresql`` picks one.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def light_password_hashing() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
-    """One PostgreSQL server for the whole session; each test gets a schema of its own."""
+    """One PostgreSQL server for the whole session."""
     with postgres_server() as server:
         yield server
 
@@ -97,6 +97,12 @@ def redis_url(redis_server_url: str) -> str:
     return redis_server_url
 
 
+def migrate(location: str) -> None:
+    # On a thread of its own: this thread's event loop belongs to pytest-asyncio.
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, database_for(location).migrate()).result()
+
+
 @contextlib.contextmanager
 def fresh_database(
     request: pytest.FixtureRequest, backend: str, folder: Path, *, migrated: bool = True
@@ -109,16 +115,26 @@ def fresh_database(
     server: PostgresServer = request.getfixturevalue("postgres")
     with server.schema() as url:
         if migrated:
-            # On a thread of its own: this thread's event loop belongs to pytest-asyncio.
-            with concurrent.futures.ThreadPoolExecutor(1) as thread:
-                thread.submit(asyncio.run, database_for(url).migrate()).result()
+            migrate(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_scratch(postgres: PostgresServer) -> Iterator[str]:
+    """A migrated schema that tests take turns on, emptied before each one."""
+    with postgres.schema() as url:
+        migrate(url)
         yield url
 
 
 @pytest.fixture(params=BACKENDS)
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    with fresh_database(request, request.param, tmp_path) as location:
-        yield location
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated database without data, of either backend, for one test."""
+    if request.param == "sqlite":
+        return str(tmp_path / "oncelink.sqlite3")
+    url: str = request.getfixturevalue("postgres_scratch")
+    request.getfixturevalue("postgres").empty(url)
+    return url
 
 
 @pytest.fixture(params=BACKENDS)

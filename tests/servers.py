@@ -94,6 +94,19 @@ class PostgresServer:
         finally:
             self.sql(f"DROP SCHEMA {name} CASCADE", TEST_DATABASE)
 
+    def empty(self, schema_url: str) -> None:
+        """Empty every table of a schema made by ``schema()`` but its migration record, and
+        restart its ids, as if it were new and migrated: much quicker than a new one."""
+        name = schema_url.rpartition("search_path=")[2]
+        self.sql(
+            f"""DO $$ BEGIN EXECUTE (
+                  SELECT 'TRUNCATE ' || string_agg(format('%I.%I', schemaname, tablename), ', ')
+                         || ' RESTART IDENTITY CASCADE'
+                  FROM pg_tables WHERE schemaname = '{name}' AND tablename <> 'schema_migrations');
+                END $$""",  # noqa: S608 - the name is one schema() made
+            TEST_DATABASE,
+        )
+
 
 @contextlib.contextmanager
 def postgres_server(*, durable: bool = False) -> Iterator[PostgresServer]:
