@@ -8,10 +8,16 @@ the commits that arrive together with one WAL flush.
 
 from __future__ import annotations
 
+import logging
+
+import asyncpg
+
 from . import store
 from .clock import Clock
 from .database import Database
 from .group_commit import Claim
+
+log = logging.getLogger(__name__)
 
 
 class TransactionWriter:
@@ -47,6 +53,13 @@ class TransactionWriter:
                 return store.Redemption(False, entry=await store.ledger_entry(conn, claim.jti))
             await store.count_use(conn, claim.share_id, revoked=False)
         self.transactions += 1
-        # After the commit, on its own: see store.announce_change.
-        await store.announce_change(self._db.reader, target.owner_id)
+        await self._announce(target.owner_id)
         return store.Redemption(True, owner_name=target.owner_name, note=target.note, used_at=now)
+
+    async def _announce(self, owner_id: int) -> None:
+        # After the commit, on its own (see store.announce_change). The link is used by now:
+        # a failed announcement must not turn the grant into an error, only delay live views.
+        try:
+            await store.announce_change(self._db.reader, owner_id)
+        except (OSError, asyncpg.PostgresError):
+            log.warning("could not announce a change to live views", exc_info=True)
