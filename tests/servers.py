@@ -6,6 +6,7 @@ Each runs from a fresh temporary folder and is gone, data and all, when its bloc
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import glob
 import itertools
@@ -16,15 +17,19 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import asyncpg
 
 POSTGRES_USER = "postgres"
 TEST_DATABASE = "oncelink_tests"
 _names = itertools.count(1)
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -59,6 +64,7 @@ def _as_server_user() -> dict[str, Any]:
 class PostgresServer:
     port: int
     folder: Path
+    _admin: AdminConnection | None = None
 
     def url(self, database: str) -> str:
         return f"postgresql://{POSTGRES_USER}@127.0.0.1:{self.port}/{database}"
@@ -98,14 +104,47 @@ class PostgresServer:
         """Empty every table of a schema made by ``schema()`` but its migration record, and
         restart its ids, as if it were new and migrated: much quicker than a new one."""
         name = schema_url.rpartition("search_path=")[2]
-        self.sql(
-            f"""DO $$ BEGIN EXECUTE (
-                  SELECT 'TRUNCATE ' || string_agg(format('%I.%I', schemaname, tablename), ', ')
-                         || ' RESTART IDENTITY CASCADE'
-                  FROM pg_tables WHERE schemaname = '{name}' AND tablename <> 'schema_migrations');
-                END $$""",  # noqa: S608 - the name is one schema() made
-            TEST_DATABASE,
+        if self._admin is None:
+            self._admin = AdminConnection(self.url(TEST_DATABASE))
+        # DELETE, not TRUNCATE: on tables this small it takes a millisecond, not fifty.
+        self._admin.execute(
+            f"""DO $$ DECLARE item record; BEGIN
+                  FOR item IN SELECT tablename FROM pg_tables
+                      WHERE schemaname = '{name}' AND tablename <> 'schema_migrations' LOOP
+                    EXECUTE format('DELETE FROM %I.%I', '{name}', item.tablename);
+                  END LOOP;
+                  FOR item IN SELECT sequencename FROM pg_sequences WHERE schemaname = '{name}' LOOP
+                    EXECUTE format('ALTER SEQUENCE %I.%I RESTART', '{name}', item.sequencename);
+                  END LOOP;
+                END $$"""  # noqa: S608 - the name is one schema() made
         )
+
+    def close(self) -> None:
+        if self._admin is not None:
+            self._admin.close()
+
+
+class AdminConnection:
+    """A connection kept open on a thread and event loop of its own, so that synchronous
+    fixtures can run statements without starting psql each time."""
+
+    def __init__(self, url: str) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self._conn = self._run(asyncpg.connect(url))
+
+    def _run(self, work: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(work, self._loop).result()
+
+    def execute(self, statement: str) -> None:
+        self._run(self._conn.execute(statement))
+
+    def close(self) -> None:
+        self._run(self._conn.close())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
 
 
 @contextlib.contextmanager
@@ -145,7 +184,10 @@ def postgres_server(*, durable: bool = False) -> Iterator[PostgresServer]:
             )
         _wait_for(lambda: _accepts(server.port), process, folder / "server.log")
         server.sql(f"CREATE DATABASE {TEST_DATABASE}")
-        yield server
+        try:
+            yield server
+        finally:
+            server.close()
     finally:
         if process is not None:
             _stop(process)
