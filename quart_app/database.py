@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import abc
 import re
-from collections.abc import AsyncIterator, Awaitable, Iterable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Awaitable, Iterable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -100,7 +100,7 @@ def sqlite_path(location: str | Path) -> Path:
 
 def database_for(location: str | Path) -> Database:
     """The backend for ``ONCELINK_DATABASE``; nothing is opened yet."""
-    # Imported here so that each backend's driver loads only when that backend is used.
+    # Imported here: the backends' modules import this one.
     if is_postgres(location):
         from .postgres_database import PostgresDatabase
 
@@ -125,13 +125,3 @@ def schema_versions(schema: str) -> list[tuple[int, list[str]]]:
         statements = [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
         sections.append((int(mark.group(1)), statements))
     return sections
-
-
-@asynccontextmanager
-async def opened(database: Database) -> AsyncIterator[Database]:
-    """The database, open for the block."""
-    await database.open()
-    try:
-        yield database
-    finally:
-        await database.close()

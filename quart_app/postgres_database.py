@@ -85,7 +85,13 @@ class PostgresConnection:
 
 async def migrate(conn: asyncpg.Connection[Any]) -> Migration:
     """Bring the schema up to date in one transaction (PostgreSQL's DDL is transactional),
-    holding an advisory lock so that instances starting together migrate one after another."""
+    holding an advisory lock so that instances starting together migrate one after another.
+    An instance finding the schema up to date takes no lock and changes nothing, so it may
+    run as a role without rights to change the schema."""
+    latest = schema_versions(SCHEMA)[-1][0]
+    current = await _recorded_version(conn)
+    if current >= latest:
+        return Migration(current, current)
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
         await conn.execute(
@@ -93,8 +99,7 @@ async def migrate(conn: asyncpg.Connection[Any]) -> Migration:
                    version    integer PRIMARY KEY,
                    applied_at timestamptz NOT NULL DEFAULT now())"""
         )
-        before = await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations")
-        after = before
+        before = after = await _recorded_version(conn)  # another instance may have been first
         for number, statements in schema_versions(SCHEMA):
             if number > before:
                 for statement in statements:
@@ -102,6 +107,12 @@ async def migrate(conn: asyncpg.Connection[Any]) -> Migration:
                 await conn.execute("INSERT INTO schema_migrations(version) VALUES ($1)", number)
                 after = number
     return Migration(before, after)
+
+
+async def _recorded_version(conn: asyncpg.Connection[Any]) -> int:
+    if not await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL"):
+        return 0
+    return int(await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations"))
 
 
 async def _nothing_to_reset(conn: asyncpg.Connection[Any]) -> None:
