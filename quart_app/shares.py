@@ -197,7 +197,7 @@ async def revoke_link(services: Services, owner: store.User, link: str) -> LinkS
     except LinkInvalid:
         return LinkState.INVALID
     async with services.db.transaction() as conn:
-        if await store.share_of(conn, owner.id, claims.share_id) is None:
+        if await store.share_of(conn, owner.id, claims.share_id, lock=True) is None:
             return LinkState.INVALID
         now = services.clock()
         if not await store.claim(conn, claims.jti, claims.share_id, now=now, revoke=True):

@@ -274,10 +274,15 @@ async def record_issued_links(conn: Conn, share_id: str, count: int, expires_at:
     return cursor.rowcount == 1
 
 
-async def share_of(conn: Conn, owner_id: int, share_id: str) -> Share | None:
+async def share_of(conn: Conn, owner_id: int, share_id: str, *, lock: bool = False) -> Share | None:
+    """The owner's share. With ``lock``, inside a transaction, the share's row is held as a
+    redemption holds it (see ``link_target``): a transaction that will enter a link in the
+    ledger and then count it must take the row first, as a redemption does, or the two wait
+    for each other (the ledger entry, the row) until PostgreSQL ends one as a deadlock."""
+    locking = " FOR NO KEY UPDATE" if lock and _on_postgres(conn) else ""  # Dialect, as there
     row = await _one(
         conn,
-        f"SELECT {_SHARE_COLUMNS} FROM shares WHERE id = ? AND owner_id = ?",  # noqa: S608
+        f"SELECT {_SHARE_COLUMNS} FROM shares WHERE id = ? AND owner_id = ?{locking}",  # noqa: S608
         (share_id, owner_id),
     )
     return None if row is None else _share(row)

@@ -11,6 +11,7 @@ import pytest
 
 from quart_app.redeem import LinkState, redeem_link
 from quart_app.services import Services
+from quart_app.shares import revoke_link, share_status
 from quart_app.store import User
 
 from .conftest import query_directly, share_for, token_of
@@ -55,3 +56,24 @@ async def test_a_caller_that_leaves_early_does_not_stall_the_others(
     assert states == {LinkState.GRANTED}
     # The abandoned claim either never ran or ran to completion; it was not half written.
     assert (await redeem_link(services, first)).state in (LinkState.GRANTED, LinkState.USED)
+
+
+async def test_revoking_and_redeeming_a_link_at_once_settle_on_one_of_them(
+    services: Services, user: User
+) -> None:
+    created = await share_for(services, user, links=40)
+    races = [
+        asyncio.gather(
+            redeem_link(services, token_of(link.url)), revoke_link(services, user, link.url)
+        )
+        for link in created.links
+    ]
+    for redeemed, revoked in await asyncio.gather(*races):
+        # Whoever came first, the other was told so; nothing failed, nothing counted twice.
+        assert (redeemed.state, revoked) in (
+            (LinkState.GRANTED, LinkState.USED),
+            (LinkState.REVOKED, LinkState.REVOKED),
+        )
+    status = await share_status(services, user, created.share.id)
+    assert status is not None
+    assert status.share.links_used + status.share.links_revoked == 40
