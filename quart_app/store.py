@@ -104,6 +104,11 @@ async def insert_user(
 ) -> int | None:
     """Add a user; None if the name is taken (or, with only_if_first, if any user exists)."""
     guard = "WHERE NOT EXISTS (SELECT 1 FROM users)" if only_if_first else ""
+    if only_if_first and _on_postgres(conn):
+        # Dialect: under READ COMMITTED two first users could each see no user yet; this
+        # lock lets them in one at a time, and the second then sees the first. SQLite's
+        # BEGIN IMMEDIATE has already done the same.
+        await conn.execute("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
     # No conflict target: the unique name is a column constraint in SQLite and an index on
     # lower(name) in PostgreSQL. The casts tell PostgreSQL what the SELECT's values are.
     row = await _one(

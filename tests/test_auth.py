@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from quart import Quart
 from quart.testing import QuartClient
 
-from quart_app.accounts import setup_link
+from quart_app.accounts import NewUser, add_user, setup_link
 from quart_app.services import Services
 from quart_app.store import User, count_users, user_by_name
 
@@ -116,3 +118,13 @@ async def test_setup_link_is_void_once_any_user_exists(
 
 async def test_forged_setup_link_is_refused(client: QuartClient, services: Services) -> None:
     assert (await client.get("/setup/eyJqIjoiYWJjIn0.AAAAAA.forged")).status_code == 410
+
+
+async def test_setup_submitted_many_times_at_once_creates_one_admin(services: Services) -> None:
+    attempts = [
+        add_user(services, NewUser(f"admin{n}", PASSWORD), is_admin=True, only_if_first=True)
+        for n in range(8)
+    ]
+    created = [user_id for user_id in await asyncio.gather(*attempts) if user_id is not None]
+    assert len(created) == 1
+    assert await count_users(services.db.reader) == 1
