@@ -14,6 +14,7 @@ from quart_app.postgres_database import postgres_sql
 from quart_app.sqlite_database import SqliteDatabase, connect
 
 from .conftest import query_directly
+from .servers import PostgresServer
 
 INSERT_USER = "INSERT INTO users(name, password_hash, created_at) VALUES (?, 'h', 0)"
 
@@ -103,3 +104,25 @@ def test_placeholders_are_numbered_for_postgresql_but_not_inside_strings() -> No
     sql = "SELECT ? WHERE a = ? AND b = 'what?' AND c IN (?, ?)"
     assert postgres_sql(sql) == "SELECT $1 WHERE a = $2 AND b = 'what?' AND c IN ($3, $4)"
     assert postgres_sql("SELECT 'it''s ?', ?") == "SELECT 'it''s ?', $1"
+
+
+async def test_both_schemas_have_the_same_tables_and_columns(
+    tmp_path: Path, postgres: PostgresServer
+) -> None:
+    """store.py's one SQL text needs the same names on both: a column added to one schema
+    and not the other fails here rather than in production."""
+    sqlite_location = str(tmp_path / "db.sqlite3")
+    await database_for(sqlite_location).migrate()
+    in_sqlite = await query_directly(
+        sqlite_location,
+        """SELECT m.name, c.name FROM sqlite_master m, pragma_table_info(m.name) c
+           WHERE m.type = 'table'""",
+    )
+    with postgres.schema() as url:
+        await database_for(url).migrate()
+        columns = await query_directly(
+            url,
+            """SELECT table_name, column_name FROM information_schema.columns
+               WHERE table_schema = current_schema() AND table_name <> 'schema_migrations'""",
+        )
+    assert set(columns) == set(in_sqlite)
