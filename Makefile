@@ -3,12 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# The browser tests drive the system's Chromium; Playwright never downloads one of its own.
-CHROMIUM := /usr/bin/chromium
-# The benchmarks' load generator, from Debian's package.
-WRK := /usr/bin/wrk
 
-.PHONY: run test lint bench screenshots clean
+.PHONY: run test lint servers bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,22 +20,19 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy quart_app
 
-$(CHROMIUM):
-	apt-get update -qq
-	apt-get install -y --no-install-recommends chromium
+# The tests start their own PostgreSQL and Redis and drive the system's Chromium; this
+# installs the Debian packages once.
+servers:
+	scripts/install-test-servers.sh
 
-$(WRK):
-	apt-get update -qq
-	apt-get install -y --no-install-recommends wrk
-
-test: lint $(CHROMIUM) $(WRK)
+test: lint servers
 	$(BIN)/pytest
 
 # Retake the README's screenshots (docs/screenshots/*.png) with the browser tests.
-screenshots: $(STAMP) $(CHROMIUM)
+screenshots: $(STAMP) servers
 	ONCELINK_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/test_browser.py
 
-bench: $(STAMP) $(WRK)
+bench: $(STAMP) servers
 	$(BIN)/python bench/run_all.py
 
 clean:

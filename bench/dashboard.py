@@ -21,6 +21,7 @@ from common import free_port, machine_line, oncelink_command, oncelink_env, serv
 from quart_app import store
 from quart_app.accounts import NewUser, add_user
 from quart_app.config import load_settings
+from quart_app.database import sqlite_path
 from quart_app.serving import open_services
 
 PASSWORD = "bench password"
@@ -64,7 +65,7 @@ def main() -> None:
     env = oncelink_env(work / "instance", port)
     owner = asyncio.run(make_owner(env))
     started = time.perf_counter()
-    populate(load_settings(env).database, owner, shares, uses)
+    populate(sqlite_path(load_settings(env).database), owner, shares, uses)
     filled = time.perf_counter() - started
     rows = []
     with serve("oncelink", oncelink_command(port, 1), port=port, env=env) as server:

@@ -21,6 +21,7 @@ from quart_app import store
 from quart_app.accounts import NewUser, add_user
 from quart_app.clock import FrozenClock
 from quart_app.config import load_settings
+from quart_app.database import sqlite_path
 from quart_app.redeem import LinkState, redeem_link
 from quart_app.services import build_services
 from quart_app.shares import PRUNE_MARGIN, ShareRequest, create_share, sweep
@@ -63,9 +64,11 @@ async def run(rows: int) -> list[list[object]]:
         assert user is not None
         history = await create_share(services, user, ShareRequest("old", "", 3600, 1))
         start = clock()
-        fill(settings.database, history.share.id, rows, start, 60)  # two MAX_TTLs of traffic
+        fill(
+            sqlite_path(settings.database), history.share.id, rows, start, 60
+        )  # two MAX_TTLs of traffic
         clock.advance(60 * DAY)
-        before = sizes(settings.database)
+        before = sizes(sqlite_path(settings.database))
         live = await create_share(services, user, ShareRequest("new", "", 3600, 1000))
         waits: list[float] = []
 
@@ -82,7 +85,7 @@ async def run(rows: int) -> list[list[object]]:
         report = await sweep(services)
         pruning = time.perf_counter() - began
         await redeemer
-        after = sizes(settings.database)
+        after = sizes(sqlite_path(settings.database))
         oldest_kept = next(
             iter(await services.db.reader.execute_fetchall("SELECT min(used_at) FROM redemptions"))
         )[0]

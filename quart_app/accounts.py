@@ -86,7 +86,9 @@ async def add_user(
 
 
 async def authenticate(services: Services, name: str, password: str) -> store.User | None:
-    user = await store.user_by_name(services.db.reader, name.strip())
+    # A name that could never have been added is nobody's (and may not even be storable).
+    possible = "name" not in problems_with(NewUser(name, "x" * MIN_PASSWORD_CHARS))
+    user = await store.user_by_name(services.db.reader, name.strip()) if possible else None
     matches = await _password_matches(user.password_hash if user else _dummy_hash(), password)
     if user is None or not matches or user.disabled_at is not None:
         return None
@@ -184,6 +186,8 @@ def _api_token_hash(token: str) -> bytes:
 def api_token_name_problem(name: str) -> str | None:
     if len(name.strip()) > MAX_API_TOKEN_NAME_CHARS:
         return f"Use a name of at most {MAX_API_TOKEN_NAME_CHARS} characters."
+    if "\x00" in name:  # PostgreSQL's text cannot hold it
+        return "Remove the NUL character (\\0) from the name."
     return None
 
 

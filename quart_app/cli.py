@@ -1,4 +1,4 @@
-"""The ``oncelink`` command: serve, manage users and API tokens, prune."""
+"""The ``oncelink`` command: serve, migrate, manage users and API tokens, prune."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import accounts, shares, store
-from .config import ConfigError
+from .config import ConfigError, load_settings
+from .database import database_for
 from .serving import hypercorn_config, open_services, serve
 
 
@@ -22,6 +23,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int)
     run.add_argument("--workers", type=int)
     run.add_argument("--config", type=Path, help="a hypercorn TOML file")
+
+    commands.add_parser(
+        "migrate", help="bring the database's schema up to date (serve does this on start too)"
+    )
 
     user = commands.add_parser("user", help="manage main users").add_subparsers(
         dest="user_command", required=True
@@ -46,6 +51,15 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("prune", help="erase spent notes and prune the used-link ledger now")
     return parser
+
+
+async def _migrate() -> int:
+    migration = await database_for(load_settings().database).migrate()
+    if migration.before == migration.after:
+        print(f"the schema is up to date (version {migration.after})")
+    else:
+        print(f"migrated the schema from version {migration.before} to {migration.after}")
+    return 0
 
 
 async def _add_user(name: str, password: str, *, admin: bool) -> int:
@@ -111,6 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.config, host=args.host, port=args.port, workers=args.workers
             )
             return serve(config)
+        if args.command == "migrate":
+            return asyncio.run(_migrate())
         if args.command == "user" and args.user_command == "add":
             password = sys.stdin.readline().rstrip("\r\n")
             return asyncio.run(_add_user(args.name, password, admin=args.admin))

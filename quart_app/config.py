@@ -23,7 +23,7 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     instance: Path
-    database: Path
+    database: str  # a SQLite file's path or sqlite:/// URL, or a postgresql:// URL
     base_url: str
     signing_keys: tuple[str, ...]
     secret_key: str
@@ -32,6 +32,7 @@ class Settings:
     rate_limits: bool = True
     trusted_proxies: tuple[IPNetwork, ...] = ()
     sweep_interval: float = 60.0
+    redis_url: str | None = None  # rate limits shared by every instance, when set
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -53,7 +54,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         return env.get(PREFIX + name, "").strip() or default
 
     instance = Path(get("INSTANCE", "instance")).resolve()
-    database = Path(get("DATABASE", str(instance / "oncelink.sqlite3")))
+    database = _database_location(get("DATABASE", str(instance / "oncelink.sqlite3")))
     base_url = get("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
     if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).netloc:
         raise ConfigError(f"{PREFIX}BASE_URL must be an http(s) URL, got {base_url!r}")
@@ -71,7 +72,24 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         default_ttl=default_ttl,
         rate_limits=get("RATE_LIMITS", "on").lower() not in ("off", "0", "false", "no"),
         trusted_proxies=_parse_networks(get("TRUSTED_PROXIES", "")),
+        redis_url=_redis_url(get("REDIS_URL", "")),
     )
+
+
+def _database_location(text: str) -> str:
+    scheme, separator, _ = text.partition("://")
+    if separator and scheme not in ("sqlite", "postgresql", "postgres"):
+        raise ConfigError(
+            f"{PREFIX}DATABASE must be a file path, sqlite:///path or postgresql://..., "
+            f"not a {scheme}:// URL"
+        )
+    return text
+
+
+def _redis_url(text: str) -> str | None:
+    if text and urlsplit(text).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError(f"{PREFIX}REDIS_URL must be a redis:// or rediss:// URL")
+    return text or None
 
 
 def _int_setting(text: str, name: str, *, low: int, high: int | None = None) -> int:

@@ -1,109 +1,149 @@
-"""SQLite connections for one process: a serialized writer and a reader.
+"""The database, whichever backend holds it: SQLite for one machine, PostgreSQL for several.
 
-Writes go through one connection guarded by a lock, each inside ``BEGIN IMMEDIATE`` so that
-SQLite's own lock (with ``busy_timeout``) orders writers across processes too. Reads use a
-second connection; in WAL mode they never wait for the writer.
+``database_for(location)`` picks the backend from ``ONCELINK_DATABASE``: a
+``postgresql://`` URL means PostgreSQL, a path or ``sqlite:///path`` means SQLite. Every
+backend has the same shape: ``open()`` (which migrates), ``close()``, ``transaction()``
+yielding the connection of one write transaction, ``reader`` for reads outside one, and
+``watch_changes(user_id)`` for live updates. Connections offer the two calls that
+``store`` makes, with SQLite's ``?`` placeholders on every backend.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import os
+import abc
 import re
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Iterable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from typing import Any, Protocol
 
-import aiosqlite
+from .changes import ChangeHub, ChangeWatch
 
-from .writelock import WriteLock
-
-BUSY_TIMEOUT_MS = 10_000
-
-
-async def connect(path: Path) -> aiosqlite.Connection:
-    """Open a connection with the PRAGMAs every connection needs."""
-    _create_private(path)
-    # isolation_level=None: we issue BEGIN/COMMIT ourselves, so sqlite3 never opens a
-    # transaction behind our back and holds the write lock longer than we meant.
-    conn = await aiosqlite.connect(path, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    await _use_wal(conn)
-    await conn.execute("PRAGMA synchronous = FULL")
-    await conn.execute("PRAGMA foreign_keys = ON")
-    return conn
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+SQLITE_SCHEME = "sqlite:///"
 
 
-def connect_sync(path: Path) -> sqlite3.Connection:
-    """A plain sqlite3 connection with the same settings, for a thread of its own.
+class Executed(Protocol):
+    """What ``Connection.execute`` answers: how many rows the statement changed."""
 
-    The file must already be in WAL mode (``Database.open`` sees to that)."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA synchronous = FULL")
-    conn.execute("PRAGMA foreign_keys = ON")
-    return conn
+    @property
+    def rowcount(self) -> int: ...
 
 
-async def _use_wal(conn: aiosqlite.Connection) -> None:
-    """Switch a new database to WAL. The switch needs an exclusive lock and SQLite may
-    refuse it at once, without waiting, while another process opens the same new file."""
-    for attempt in range(50):
-        try:
-            await conn.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError:
-            if attempt == 49:
-                raise
-            await asyncio.sleep(0.01 * (attempt + 1))
+class Connection(Protocol):
+    """The calls ``store`` makes. aiosqlite's connection is one as it is."""
+
+    async def execute_fetchall(
+        self, sql: str, parameters: Iterable[Any] | None = None
+    ) -> Iterable[Any]: ...
+
+    def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Awaitable[Executed]: ...
 
 
-def _create_private(path: Path) -> None:
-    """Create the database file readable by its owner only: it holds the notes. SQLite
-    gives its -wal and -shm files the same permissions."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+@dataclass(frozen=True)
+class Migration:
+    """Schema versions before and after a migration; equal when there was nothing to do."""
+
+    before: int
+    after: int
 
 
-async def migrate(conn: aiosqlite.Connection) -> None:
-    """Bring the schema up to date; safe when several processes start at once, since the
-    version is read and bumped inside one BEGIN IMMEDIATE."""
-    await conn.execute("BEGIN IMMEDIATE")
-    try:
-        (version,) = next(iter(await conn.execute_fetchall("PRAGMA user_version")))
-        for number, statements in schema_versions():
-            if number > version:
-                for statement in statements:
-                    await conn.execute(statement)
-                await conn.execute(f"PRAGMA user_version = {number}")
-        await conn.execute("COMMIT")
-    except BaseException:
-        await conn.execute("ROLLBACK")
-        raise
+class Database(abc.ABC):
+    """The process's way to the database; open in ``before_serving``, close after."""
+
+    changes: ChangeHub
+
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Connect, and bring the schema up to date."""
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    @abc.abstractmethod
+    async def migrate(self) -> Migration:
+        """Apply the schema versions the database lacks; safe when processes race to."""
+
+    @abc.abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Connection]:
+        """One write transaction: committed if the block returns, rolled back if it raises."""
+
+    @property
+    @abc.abstractmethod
+    def reader(self) -> Connection:
+        """For reads outside a transaction; each statement sees committed data."""
+
+    @abc.abstractmethod
+    async def change_stamp(self, user_id: int) -> int | None:
+        """A number that moves whenever the user's shares change, so that a live view which
+        reconnects is sent its list again only if it changed meanwhile; None where the
+        backend keeps none."""
+
+    @abc.abstractmethod
+    async def announce_change(self, user_id: int) -> None:
+        """Tell the watches of every process that the user's shares changed; call it after
+        the transaction that changed them committed. A no-op where the database notices
+        changes by itself (SQLite's triggers)."""
+
+    def watch_changes(self, user_id: int) -> AbstractAsyncContextManager[ChangeWatch]:
+        """Watch the user's shares from now on, in this process or any other.
+
+        Open the watch *before* reading what to show, then ``await watch.wait(seconds)``
+        for the next change: nothing that commits in between is missed."""
+        return self.changes.watch(user_id)
+
+    async def wait_for_change(self, user_id: int, within: float) -> bool:
+        """True once something of the user's changes within ``within`` seconds."""
+        async with self.watch_changes(user_id) as watch:
+            return await watch.wait(within)
+
+
+def is_postgres(location: str | Path) -> bool:
+    return str(location).startswith(POSTGRES_SCHEMES)
+
+
+def sqlite_path(location: str | Path) -> Path:
+    """The file of a SQLite location: a path, or a ``sqlite:///`` URL of one."""
+    text = str(location)
+    return Path(text[len(SQLITE_SCHEME) - 1 :] if text.startswith(SQLITE_SCHEME) else text)
+
+
+def database_for(location: str | Path) -> Database:
+    """The backend for ``ONCELINK_DATABASE``; nothing is opened yet."""
+    # Imported here: the backends' modules import this one.
+    if is_postgres(location):
+        from .postgres_database import PostgresDatabase
+
+        return PostgresDatabase(str(location))
+    from .sqlite_database import SqliteDatabase
+
+    return SqliteDatabase(sqlite_path(location))
 
 
 _VERSION_MARK = re.compile(r"^-- version (\d+)\s*$", re.MULTILINE)
 
 
-def schema_versions() -> list[tuple[int, list[str]]]:
-    """``schema.sql`` cut into its numbered sections, each a list of statements."""
-    text = files("quart_app").joinpath("schema.sql").read_text()
+def schema_versions(schema: str) -> list[tuple[int, list[str]]]:
+    """A schema file of the package cut into its numbered sections, each a list of
+    statements. Each ``-- version N`` section migrates a database from version N-1 to N."""
+    text = files("quart_app").joinpath(schema).read_text()
     marks = list(_VERSION_MARK.finditer(text))
     sections = []
     for mark, following in zip(marks, [*marks[1:], None], strict=True):
         body = text[mark.end() : following.start() if following else len(text)]
         lines = [line for line in body.splitlines() if not line.lstrip().startswith("--")]
-        sections.append((int(mark.group(1)), _statements(lines)))
+        sections.append((int(mark.group(1)), _statements(schema, lines)))
     return sections
 
 
-def _statements(lines: list[str]) -> list[str]:
-    """Whole statements, so that a trigger's ``BEGIN ...; ...; END;`` stays in one piece."""
+def _statements(schema: str, lines: list[str]) -> list[str]:
+    """Whole statements, so that a trigger's ``BEGIN ...; ...; END;`` stays in one piece.
+
+    SQLite's tokenizer finds the ends; it knows quotes and trigger bodies, which is all
+    either schema uses (PostgreSQL's ``$$`` bodies would need a splitter of their own)."""
     statements: list[str] = []
     pending = ""
     for line in lines:
@@ -112,57 +152,5 @@ def _statements(lines: list[str]) -> list[str]:
             statements.append(pending.strip())
             pending = ""
     if pending.strip():
-        raise ValueError(f"schema.sql ends inside a statement: {pending.strip()[:60]!r}")
+        raise ValueError(f"{schema} ends inside a statement: {pending.strip()[:60]!r}")
     return statements
-
-
-async def _rollback(conn: aiosqlite.Connection) -> None:
-    # Cancellation can land after BEGIN was queued but before it ran; the connection runs
-    # calls in order, so this ROLLBACK still follows it. If BEGIN never ran, there is
-    # nothing to undo.
-    with contextlib.suppress(sqlite3.OperationalError):
-        await conn.execute("ROLLBACK")
-
-
-class Database:
-    """The process's connections; open in ``before_serving``, close in ``after_serving``."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._writer: aiosqlite.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
-        self._write_lock = asyncio.Lock()
-        self._cross_process_lock = WriteLock(path)
-
-    async def open(self) -> None:
-        self._writer = await connect(self.path)
-        await migrate(self._writer)
-        self._reader = await connect(self.path)
-        self._cross_process_lock.open()
-
-    async def close(self) -> None:
-        for conn in (self._reader, self._writer):
-            if conn is not None:
-                await conn.close()
-        self._reader = self._writer = None
-        self._cross_process_lock.close()
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction: committed if the block returns, rolled back if it raises."""
-        if self._writer is None:
-            raise RuntimeError("database is not open")
-        async with self._write_lock, self._cross_process_lock.held_async():
-            try:
-                await self._writer.execute("BEGIN IMMEDIATE")
-                yield self._writer
-            except BaseException:
-                await asyncio.shield(_rollback(self._writer))
-                raise
-            await self._writer.execute("COMMIT")
-
-    @property
-    def reader(self) -> aiosqlite.Connection:
-        if self._reader is None:
-            raise RuntimeError("database is not open")
-        return self._reader

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from . import sealing, store
 from .clock import Clock
-from .database import connect_sync
+from .sqlite_database import connect_sync
 from .writelock import WriteLock
 
 MAX_BATCH = 512

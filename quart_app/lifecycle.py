@@ -53,7 +53,7 @@ async def _end_live_streams_on_stop(services: Services, stop_flag: Callable[[], 
     # A multiprocessing event cannot be awaited; polling it is one cheap check per tick.
     while not stop_flag():  # noqa: ASYNC110
         await asyncio.sleep(STOP_CHECK_INTERVAL)
-    await services.feed.stop()
+    await services.db.changes.close()
 
 
 def init_app(app: Quart) -> None:
@@ -64,7 +64,6 @@ def init_app(app: Quart) -> None:
     async def start() -> None:
         await services.db.open()
         await services.writer.start()
-        services.feed.start()
         if services.settings.sweep_interval > 0:
             tasks.append(asyncio.create_task(_sweep_forever(services)))
         stop_flag = hypercorn_stop_flag()
@@ -78,6 +77,7 @@ def init_app(app: Quart) -> None:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         tasks.clear()
-        await services.feed.stop()
+        if services.limits is not None and services.limits.close is not None:
+            await services.limits.close()
         await services.writer.stop()
         await services.db.close()

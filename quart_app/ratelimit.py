@@ -1,13 +1,17 @@
-"""In-process rate limits (GCRA: one timestamp per key, no timers, O(1) per hit).
+"""Rate limits (GCRA: one timestamp per key, no timers, O(1) per hit).
 
-Limits are per worker process: with N workers a client may get up to N times a limit. That
-is enough to stop guessing passwords or hammering links; shared limits need a shared store.
+Without Redis the limits are kept in each worker process: with N workers and M instances a
+client may get up to N*M times a limit. That is enough to stop guessing passwords or
+hammering links on one machine. With ``ONCELINK_REDIS_URL`` every process of every instance
+counts in one place (``redis_ratelimit``), with the same arithmetic.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from .clock import Clock
 
@@ -26,53 +30,88 @@ class Rate:
         return self.period / self.count
 
 
+def wait_until(allowed_from: float, now: float) -> int | None:
+    """Whole seconds to wait, at least one, until ``allowed_from``; None if it has come."""
+    return None if now >= allowed_from else max(1, math.ceil(allowed_from - now))
+
+
+class Limiter(Protocol):
+    rate: Rate
+
+    async def hit(self, key: str) -> int | None:
+        """Count one event; None if allowed, else the seconds to wait (nothing is counted)."""
+
+    async def retry_after(self, key: str) -> int | None:
+        """Seconds to wait if the key is over its limit now, without counting a hit."""
+
+
 class RateLimiter:
-    """Remembers, per key, the theoretical arrival time (TAT) of the next allowed event."""
+    """In this process: remembers, per key, the theoretical arrival time (TAT) of the next
+    allowed event."""
 
     def __init__(self, rate: Rate, clock: Clock) -> None:
         self.rate = rate
         self._clock = clock
         self._tat: dict[str, float] = {}
 
-    def retry_after(self, key: str) -> int | None:
-        """Seconds to wait if the key is over its limit now, without counting a hit."""
+    def check(self, key: str, *, count: bool) -> int | None:
+        """The seconds to wait, or None and (with ``count``) the event counted."""
         now = self._clock()
         tat = self._tat.get(key, now)
-        allowed_from = tat - self.rate.period + self.rate.interval
-        return None if now >= allowed_from else max(1, math.ceil(allowed_from - now))
-
-    def hit(self, key: str) -> int | None:
-        """Count one event; None if allowed, else the seconds to wait (nothing is counted)."""
-        wait = self.retry_after(key)
-        if wait is None:
-            now = self._clock()
-            self._tat[key] = max(self._tat.get(key, now), now) + self.rate.interval
+        wait = wait_until(tat - self.rate.period + self.rate.interval, now)
+        if wait is None and count:
+            self._tat[key] = max(tat, now) + self.rate.interval
             if len(self._tat) > MAX_KEYS:
                 self._forget_idle(now)
         return wait
 
-    def reset(self, key: str) -> None:
-        self._tat.pop(key, None)
+    async def hit(self, key: str) -> int | None:
+        return self.check(key, count=True)
+
+    async def retry_after(self, key: str) -> int | None:
+        return self.check(key, count=False)
 
     def _forget_idle(self, now: float) -> None:
         # A key whose TAT has passed is back to a full burst: forgetting it changes nothing.
         self._tat = {key: tat for key, tat in self._tat.items() if tat > now}
 
 
+# What a person never reaches by hand.
+STANDARD_RATES = {
+    "login_per_user": Rate(5, 15 * 60),  # failed logins for one user name
+    "login_per_address": Rate(30, 15 * 60),  # login attempts from one client address
+    "redeem_per_address": Rate(60, 60),  # link redemptions from one client address
+    "api_per_token": Rate(600, 60),  # API calls made with one token
+}
+
+
 @dataclass(frozen=True)
 class Limits:
-    """The app's limiters. Their rates are what a person never reaches by hand."""
+    """The app's limiters, and what to close when the app stops."""
 
-    login_per_user: RateLimiter  # failed logins for one user name
-    login_per_address: RateLimiter  # login attempts from one client address
-    redeem_per_address: RateLimiter  # link redemptions from one client address
-    api_per_token: RateLimiter  # API calls made with one token
+    login_per_user: Limiter
+    login_per_address: Limiter
+    redeem_per_address: Limiter
+    api_per_token: Limiter
+    close: Callable[[], Awaitable[None]] | None = None
 
     @classmethod
     def standard(cls, clock: Clock) -> Limits:
+        """Limits kept in this process."""
+        return cls.of(lambda name, rate: RateLimiter(rate, clock))
+
+    @classmethod
+    def of(
+        cls,
+        make: Callable[[str, Rate], Limiter],
+        close: Callable[[], Awaitable[None]] | None = None,
+    ) -> Limits:
+        """The standard rates, each kept by ``make(name, rate)``."""
+        rates = STANDARD_RATES
         return cls(
-            login_per_user=RateLimiter(Rate(5, 15 * 60), clock),
-            login_per_address=RateLimiter(Rate(30, 15 * 60), clock),
-            redeem_per_address=RateLimiter(Rate(60, 60), clock),
-            api_per_token=RateLimiter(Rate(600, 60), clock),
+            login_per_user=make("login_per_user", rates["login_per_user"]),
+            login_per_address=make("login_per_address", rates["login_per_address"]),
+            redeem_per_address=make("redeem_per_address", rates["redeem_per_address"]),
+            api_per_token=make("api_per_token", rates["api_per_token"]),
+            close=close,
         )

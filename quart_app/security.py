@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
+from typing import Any
 
 from quart import Quart, Response, abort, request
 from quart.sessions import SecureCookieSessionInterface, SessionMixin
 from quart.wrappers import BaseRequestWebsocket
 from werkzeug.exceptions import TooManyRequests
+from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response as BaseResponse
 
 from .config import IPNetwork, Settings
-from .ratelimit import Limits, RateLimiter
+from .ratelimit import Limiter, Limits
 from .services import current_services, services_of
 
 CONTENT_SECURITY_POLICY = (
@@ -70,12 +72,12 @@ def _is_in(address: str, networks: tuple[IPNetwork, ...]) -> bool:
     return any(ip in network for network in networks)
 
 
-def enforce_limit(pick: Callable[[Limits], RateLimiter], key: str) -> None:
+async def enforce_limit(pick: Callable[[Limits], Limiter], key: str) -> None:
     """Count one event for ``key``; answer 429 with Retry-After once over the limit."""
     limits = current_services().limits
     if limits is None:
         return
-    wait = pick(limits).hit(key)
+    wait = await pick(limits).hit(key)
     if wait is not None:
         raise TooManyRequests(retry_after=wait)
 
@@ -110,9 +112,19 @@ def security_headers(settings: Settings, *, html: bool, page: bool) -> list[tupl
     return headers
 
 
+class DatabaseIntegerConverter(IntegerConverter):
+    """``<int:...>`` in routes, up to the largest id a database column holds (64 bits):
+    a larger number in a path is no row's id, so it answers 404 before any query."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        super().__init__(map, *args, **{"max": 2**63 - 1, **kwargs})
+
+
 def init_app(app: Quart) -> None:
     settings = services_of(app).settings
     app.session_interface = NoCookieSessions()
+    # Before any blueprint registers its routes: their rules are parsed with it.
+    app.url_map.converters["int"] = DatabaseIntegerConverter
 
     @app.before_request
     async def refuse_cross_site_writes() -> None:

@@ -1,5 +1,5 @@
 """The per-app objects views and commands share: settings, clock, signer, database, and the
-feed that tells live dashboards about changes."""
+writer that redeems links."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from quart import Quart, current_app
 
 from .clock import Clock
 from .config import Settings
-from .database import Database
+from .database import Database, database_for, is_postgres, sqlite_path
 from .group_commit import GroupCommitWriter
-from .live import ChangeFeed
 from .ratelimit import Limits
+from .redis_ratelimit import shared_limits
 from .tokens import LinkSigner
+from .transaction_writer import TransactionWriter
 
 EXTENSION_KEY = "oncelink"
 
@@ -26,8 +27,7 @@ class Services:
     signer: LinkSigner
     db: Database
     limits: Limits | None  # None when ONCELINK_RATE_LIMITS=off
-    writer: GroupCommitWriter
-    feed: ChangeFeed
+    writer: GroupCommitWriter | TransactionWriter  # redeems links
 
     def link_url(self, token: str) -> str:
         """Links are built from BASE_URL, never from the request's Host header."""
@@ -36,10 +36,19 @@ class Services:
 
 def build_services(settings: Settings, clock: Clock) -> Services:
     signer = LinkSigner(settings.signing_keys, max_ttl=settings.max_ttl, clock=clock)
-    limits = Limits.standard(clock) if settings.rate_limits else None
-    db = Database(settings.database)
-    writer = GroupCommitWriter(settings.database, clock)
-    return Services(settings, clock, signer, db, limits, writer, ChangeFeed(db))
+    limits = None
+    if settings.rate_limits:
+        redis_url = settings.redis_url
+        limits = shared_limits(clock, redis_url) if redis_url else Limits.standard(clock)
+    db = database_for(settings.database)
+    # SQLite takes one writer at a time: batching claims into shared transactions pays.
+    # PostgreSQL runs transactions side by side and groups their commits itself.
+    writer: GroupCommitWriter | TransactionWriter = (
+        TransactionWriter(db, clock)
+        if is_postgres(settings.database)
+        else GroupCommitWriter(sqlite_path(settings.database), clock)
+    )
+    return Services(settings, clock, signer, db, limits, writer)
 
 
 def install(app: Quart, services: Services) -> None:

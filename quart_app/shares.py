@@ -3,10 +3,14 @@ dashboard, the API and the CLI all call."""
 
 from __future__ import annotations
 
+import re
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from . import store
+from .database import Connection
 from .redeem import LinkState
 from .services import Services
 from .tokens import LinkExpired, LinkInvalid
@@ -17,6 +21,10 @@ MIN_TTL = 300
 MAX_LINKS = 1000
 PRUNE_MARGIN = 60
 PRUNE_BATCH = 1000
+# PostgreSQL's text cannot hold the NUL character; it is refused on every backend alike.
+NUL = "\x00"
+NUL_PROBLEM = "Remove the NUL character (\\0): it cannot be stored."
+_SHARE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -73,8 +81,12 @@ def problems_with(request: ShareRequest, *, max_ttl: int) -> dict[str, str]:
         problems["note"] = "Write the note you want to share."
     elif note_too_large(request.note):
         problems["note"] = "The note is too long: at most 64 KiB."
+    elif NUL in request.note:
+        problems["note"] = NUL_PROBLEM
     if len(request.label) > MAX_LABEL_CHARS:
         problems["label"] = f"The label is too long: at most {MAX_LABEL_CHARS} characters."
+    elif NUL in request.label:
+        problems["label"] = NUL_PROBLEM
     problems.update(link_problems(request.links, request.ttl, max_ttl=max_ttl))
     return problems
 
@@ -98,12 +110,27 @@ def new_share_id() -> str:
     return secrets.token_urlsafe(12)
 
 
+def could_be_share_id(text: str) -> bool:
+    """False for what no share id looks like, such as path segments sent by a fuzzer: they
+    are nobody's share, and some of them no database could even look up."""
+    return _SHARE_ID.fullmatch(text) is not None
+
+
+@asynccontextmanager
+async def _changing_shares_of(services: Services, owner: store.User) -> AsyncIterator[Connection]:
+    """A write transaction that changes the owner's shares; once it committed, the owner's
+    live dashboards hear of it, in every process."""
+    async with services.db.transaction() as conn:
+        yield conn
+    await services.db.announce_change(owner.id)
+
+
 async def create_share(
     services: Services, owner: store.User, request: ShareRequest
 ) -> CreatedShare:
     """Store the note and issue its links. The caller has checked ``problems_with``."""
     share_id = new_share_id()
-    async with services.db.transaction() as conn:
+    async with _changing_shares_of(services, owner) as conn:
         await store.insert_share(
             conn,
             share_id,
@@ -125,7 +152,9 @@ async def issue_links(
 ) -> list[IssuedLink] | None:
     """More links for a share; None if it is not the owner's or is closed. The caller has
     checked ``link_problems``."""
-    async with services.db.transaction() as conn:
+    if not could_be_share_id(share_id):
+        return None
+    async with _changing_shares_of(services, owner) as conn:
         share = await store.share_of(conn, owner.id, share_id)
         if share is None:
             return None
@@ -163,6 +192,8 @@ async def list_shares(
 
 
 async def share_status(services: Services, owner: store.User, share_id: str) -> ShareStatus | None:
+    if not could_be_share_id(share_id):
+        return None
     share = await store.share_of(services.db.reader, owner.id, share_id)
     if share is None:
         return None
@@ -172,14 +203,16 @@ async def share_status(services: Services, owner: store.User, share_id: str) -> 
 
 async def revoke_share(services: Services, owner: store.User, share_id: str) -> bool:
     """Burn every link of the share and erase its note; False if it is not the owner's."""
-    async with services.db.transaction() as conn:
+    if not could_be_share_id(share_id):
+        return False
+    async with _changing_shares_of(services, owner) as conn:
         return await store.revoke_share(conn, owner.id, share_id, now=services.clock())
 
 
 async def revoke_all_links(services: Services, owner: store.User) -> None:
     """Every link the owner ever issued stops working, with no per-link write; the counts
     of the owner's shares say so, and their notes, which no link can reach now, are erased."""
-    async with services.db.transaction() as conn:
+    async with _changing_shares_of(services, owner) as conn:
         await store.bump_link_generation(conn, owner.id)
         await store.revoke_unspent_links(conn, owner.id)
 
@@ -194,8 +227,8 @@ async def revoke_link(services: Services, owner: store.User, link: str) -> LinkS
         return LinkState.EXPIRED
     except LinkInvalid:
         return LinkState.INVALID
-    async with services.db.transaction() as conn:
-        share = await store.share_of(conn, owner.id, claims.share_id)
+    async with _changing_shares_of(services, owner) as conn:
+        share = await store.share_of(conn, owner.id, claims.share_id, lock=True)
         if share is None:
             return LinkState.INVALID
         user = await store.user_by_id(conn, owner.id)

@@ -1,7 +1,8 @@
 """Every SQL statement of oncelink, as small async functions taking a connection first.
 
 Functions that write expect to run inside ``Database.transaction()``; the caller decides
-what belongs in one transaction.
+what belongs in one transaction. The SQL is written once for SQLite and PostgreSQL, with
+``?`` placeholders; the few places where the two differ are marked "Dialect".
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
+from .database import Connection
+from .postgres_database import CHANGES_CHANNEL, PostgresConnection
 
-Conn = aiosqlite.Connection
+Conn = Connection
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class LinkTarget:
     """What redeeming or previewing a link needs to know about its share and owner."""
 
     share_id: str
+    owner_id: int
     owner_name: str
     owner_generation: int
     note: str | None
@@ -76,6 +79,10 @@ class LinkTarget:
 async def _one(conn: Conn, sql: str, params: Sequence[Any] = ()) -> Any:
     rows = await conn.execute_fetchall(sql, params)
     return next(iter(rows), None)
+
+
+def _on_postgres(conn: Conn) -> bool:
+    return isinstance(conn, PostgresConnection)
 
 
 # Users -------------------------------------------------------------------------------------
@@ -97,18 +104,29 @@ async def insert_user(
 ) -> int | None:
     """Add a user; None if the name is taken (or, with only_if_first, if any user exists)."""
     guard = "WHERE NOT EXISTS (SELECT 1 FROM users)" if only_if_first else ""
+    if only_if_first and _on_postgres(conn):
+        # Dialect: under READ COMMITTED two first users could each see no user yet; this
+        # lock lets them in one at a time, and the second then sees the first. SQLite's
+        # BEGIN IMMEDIATE has already done the same.
+        await conn.execute("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
+    # No conflict target: the unique name is a column constraint in SQLite and an index on
+    # lower(name) in PostgreSQL. The casts tell PostgreSQL what the SELECT's values are.
     row = await _one(
         conn,
         f"""INSERT INTO users(name, password_hash, is_admin, created_at)
-            SELECT ?, ?, ?, ? {guard}
-            ON CONFLICT(name) DO NOTHING RETURNING id""",
+            SELECT ?, ?, CAST(? AS INTEGER), CAST(? AS DOUBLE PRECISION) {guard}
+            ON CONFLICT DO NOTHING RETURNING id""",
         (name, password_hash, int(is_admin), now),
     )
     return None if row is None else int(row[0])
 
 
 async def user_by_name(conn: Conn, name: str) -> User | None:
-    row = await _one(conn, f"SELECT {_USER_COLUMNS} FROM users WHERE name = ?", (name,))  # noqa: S608
+    """The user of this name, whatever its case."""
+    # Dialect: in SQLite the column itself compares without case (COLLATE NOCASE); in
+    # PostgreSQL the unique index is on lower(name), and this is how a query uses it.
+    same_name = "lower(name) = lower(?)" if _on_postgres(conn) else "name = ?"
+    row = await _one(conn, f"SELECT {_USER_COLUMNS} FROM users WHERE {same_name}", (name,))  # noqa: S608
     return None if row is None else _user(row)
 
 
@@ -118,7 +136,7 @@ async def user_by_id(conn: Conn, user_id: int) -> User | None:
 
 
 async def list_users(conn: Conn) -> list[User]:
-    rows = await conn.execute_fetchall(f"SELECT {_USER_COLUMNS} FROM users ORDER BY name")  # noqa: S608
+    rows = await conn.execute_fetchall(f"SELECT {_USER_COLUMNS} FROM users ORDER BY lower(name)")  # noqa: S608
     return [_user(row) for row in rows]
 
 
@@ -265,17 +283,23 @@ async def insert_share(
 async def record_issued_links(conn: Conn, share_id: str, count: int, expires_at: float) -> bool:
     """Count newly issued links; False if the share can no longer take links."""
     cursor = await conn.execute(
-        """UPDATE shares SET links_issued = links_issued + ?, expires_at = max(expires_at, ?)
+        """UPDATE shares SET links_issued = links_issued + ?,
+               expires_at = CASE WHEN expires_at > ? THEN expires_at ELSE ? END
            WHERE id = ? AND note IS NOT NULL AND revoked_at IS NULL""",
-        (count, expires_at, share_id),
+        (count, expires_at, expires_at, share_id),
     )
     return cursor.rowcount == 1
 
 
-async def share_of(conn: Conn, owner_id: int, share_id: str) -> Share | None:
+async def share_of(conn: Conn, owner_id: int, share_id: str, *, lock: bool = False) -> Share | None:
+    """The owner's share. With ``lock``, inside a transaction, the share's row is held as a
+    redemption holds it (see ``link_target``): a transaction that will enter a link in the
+    ledger and then count it must take the row first, as a redemption does, or the two wait
+    for each other (the ledger entry, the row) until PostgreSQL ends one as a deadlock."""
+    locking = " FOR NO KEY UPDATE" if lock and _on_postgres(conn) else ""  # Dialect, as there
     row = await _one(
         conn,
-        f"SELECT {_SHARE_COLUMNS} FROM shares WHERE id = ? AND owner_id = ?",  # noqa: S608
+        f"SELECT {_SHARE_COLUMNS} FROM shares WHERE id = ? AND owner_id = ?{locking}",  # noqa: S608
         (share_id, owner_id),
     )
     return None if row is None else _share(row)
@@ -351,7 +375,7 @@ async def erase_spent_notes(conn: Conn, *, now: float) -> int:
 # The ledger --------------------------------------------------------------------------------
 
 
-_LINK_TARGET = """SELECT s.id, u.name, u.link_generation, s.note, s.revoked_at IS NOT NULL
+_LINK_TARGET = """SELECT s.id, u.id, u.name, u.link_generation, s.note, s.revoked_at IS NOT NULL
     FROM shares s JOIN users u ON u.id = s.owner_id WHERE s.id = ?"""
 _LEDGER_ENTRY = "SELECT share_id, used_at, revoked FROM redemptions WHERE jti = ?"
 _CLAIM = """INSERT INTO redemptions(jti, share_id, used_at, revoked) VALUES (?, ?, ?, ?)
@@ -364,15 +388,25 @@ _COUNT_REVOKED = _COUNT.format(column="links_revoked")
 
 
 def _link_target(row: Any) -> LinkTarget | None:
-    return None if row is None else LinkTarget(row[0], row[1], row[2], row[3], bool(row[4]))
+    if row is None:
+        return None
+    return LinkTarget(row[0], row[1], row[2], row[3], row[4], bool(row[5]))
 
 
 def _ledger_entry(row: Any) -> LedgerEntry | None:
     return None if row is None else LedgerEntry(row[0], row[1], bool(row[2]))
 
 
-async def link_target(conn: Conn, share_id: str) -> LinkTarget | None:
-    return _link_target(await _one(conn, _LINK_TARGET, (share_id,)))
+async def link_target(conn: Conn, share_id: str, *, lock: bool = False) -> LinkTarget | None:
+    """The share and its owner. With ``lock``, inside a transaction: until it ends, nobody
+    can revoke the share nor bump the owner's generation, so what was read stays true."""
+    # Dialect: SQLite's BEGIN IMMEDIATE already holds the whole database against writers.
+    # PostgreSQL's READ COMMITTED would let a revocation commit between this read and the
+    # claim; a revocation waiting on these row locks, or one that got there first, reads
+    # here as revoked. The share's lock is the one its use count needs anyway, so racing
+    # redemptions of one share queue on it instead of deadlocking on an upgrade.
+    locking = " FOR NO KEY UPDATE OF s FOR SHARE OF u" if lock and _on_postgres(conn) else ""
+    return _link_target(await _one(conn, _LINK_TARGET + locking, (share_id,)))
 
 
 async def ledger_entry(conn: Conn, jti: str) -> LedgerEntry | None:
@@ -422,6 +456,16 @@ def redeem_sync(
     return Redemption(True, owner_name=target.owner_name, note=target.note, used_at=now)
 
 
+async def announce_change(conn: Conn, user_id: int) -> None:
+    """Wake the user's live views, in every process. Call it once the change committed,
+    outside the transaction: on PostgreSQL a transaction that notifies holds a database-wide
+    lock through its commit, which would queue every redemption's commit behind the last."""
+    # Dialect: PostgreSQL's NOTIFY reaches the listeners of every instance. SQLite needs no
+    # statement: its triggers count the change in users.changes, which its feed polls.
+    if _on_postgres(conn):
+        await conn.execute("SELECT pg_notify(?, ?)", (CHANGES_CHANNEL, str(user_id)))
+
+
 async def prune_ledger(conn: Conn, *, before: float, batch: int) -> int:
     """Delete up to ``batch`` ledger rows used before ``before``; returns how many."""
     cursor = await conn.execute(
@@ -452,6 +496,10 @@ def insert_reveal_sync(
     conn: sqlite3.Connection, jti: str, sealed_note: bytes, *, until: float
 ) -> None:
     conn.execute(_INSERT_REVEAL, (jti, sealed_note, until))
+
+
+async def insert_reveal(conn: Conn, jti: str, sealed_note: bytes, *, until: float) -> None:
+    await conn.execute(_INSERT_REVEAL, (jti, sealed_note, until))
 
 
 async def reveal_of(conn: Conn, jti: str, *, now: float) -> Reveal | None:

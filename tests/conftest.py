@@ -1,34 +1,52 @@
-"""Shared fixtures: an app on a real SQLite file in tmp_path, a frozen clock, clients."""
+"""Shared fixtures: an app on a real database, a frozen clock, clients.
+
+Every test that uses the ``database`` fixture (and so ``settings``, ``app``, ``client``,
+``services``) runs twice: on a SQLite file in tmp_path, and on an emptied schema of a
+throwaway PostgreSQL server that the session starts once (servers and module-wide apps get
+schemas of their own). ``-k sqlite`` or ``-k postgresql`` picks one.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import contextlib
 import os
 import re
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
+import redis
+from argon2 import PasswordHasher
 from hypothesis import settings as hypothesis_settings
 from quart import Quart
 from quart.testing import QuartClient
 from quart.wrappers import Response as TestResponse
 
-from quart_app import create_app
+from quart_app import accounts, create_app
 from quart_app.accounts import NewUser, add_user, create_api_token
 from quart_app.clock import FrozenClock
 from quart_app.config import Settings
+from quart_app.database import database_for, is_postgres
+from quart_app.postgres_database import postgres_sql
+from quart_app.redeem import redeem_link
 from quart_app.services import Services, services_of
 from quart_app.shares import CreatedShare, ShareRequest, create_share
 from quart_app.store import User, user_by_name
 
 from .apiclient import ApiClient
+from .servers import PostgresServer, postgres_server, redis_server
 
 BASE_URL = "http://oncelink.test"
 SIGNING_KEY = "test-signing-key-0123456789abcdefghijkl"
 PASSWORD = "correct horse battery"
 START = 1_800_000_000.0
+BACKENDS = ("sqlite", "postgresql")
 
 # Property tests stay quick by default; HYPOTHESIS_PROFILE=thorough digs deeper.
 hypothesis_settings.register_profile("quick", max_examples=60, deadline=None)
@@ -39,7 +57,7 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 def make_settings(tmp_path: Path, **changes: Any) -> Settings:
     settings = Settings(
         instance=tmp_path,
-        database=tmp_path / "oncelink.sqlite3",
+        database=str(tmp_path / "oncelink.sqlite3"),
         base_url=BASE_URL,
         signing_keys=(SIGNING_KEY,),
         secret_key="test-secret-key-0123456789abcdefghijkl",
@@ -48,14 +66,106 @@ def make_settings(tmp_path: Path, **changes: Any) -> Settings:
     return replace(settings, **changes)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def light_password_hashing() -> Iterator[None]:
+    """argon2id at its real cost takes a tenth of a second or more per hash, which was most
+    of the suite's time. Apps in this process hash with the same algorithm at its lowest
+    cost; servers and commands run as subprocesses keep the real one."""
+    real = accounts._hasher
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+    yield
+    accounts._hasher = real
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole session."""
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_server_url() -> Iterator[str]:
+    with redis_server() as url:
+        yield url
+
+
+@pytest.fixture
+def redis_url(redis_server_url: str) -> str:
+    """A Redis with nothing in it: what one test counted does not limit the next."""
+    with contextlib.closing(redis.Redis.from_url(redis_server_url)) as client:
+        client.flushdb()
+    return redis_server_url
+
+
+def migrate(location: str) -> None:
+    # On a thread of its own: this thread's event loop belongs to pytest-asyncio.
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, database_for(location).migrate()).result()
+
+
+@contextlib.contextmanager
+def fresh_database(
+    request: pytest.FixtureRequest, backend: str, folder: Path, *, migrated: bool = True
+) -> Iterator[str]:
+    """ONCELINK_DATABASE for a new database of the backend, without data. PostgreSQL's is
+    ``migrated`` already; SQLite's file does not exist yet."""
+    if backend == "sqlite":
+        yield str(folder / "oncelink.sqlite3")
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    with server.schema() as url:
+        if migrated:
+            migrate(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_scratch(postgres: PostgresServer) -> Iterator[str]:
+    """A migrated schema that tests take turns on, emptied before each one."""
+    with postgres.schema() as url:
+        migrate(url)
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated database without data, of either backend, for one test."""
+    if request.param == "sqlite":
+        return str(tmp_path / "oncelink.sqlite3")
+    url: str = request.getfixturevalue("postgres_scratch")
+    request.getfixturevalue("postgres").empty(url)
+    return url
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database no oncelink has touched yet."""
+    with fresh_database(request, request.param, tmp_path, migrated=False) as location:
+        yield location
+
+
+async def query_directly(location: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Rows read on a connection of the test's own, as someone with the disk would see
+    them; SQL with ``?`` placeholders."""
+    if not is_postgres(location):
+        with contextlib.closing(sqlite3.connect(location)) as conn:
+            return conn.execute(sql, params).fetchall()
+    conn = await asyncpg.connect(location)
+    try:
+        return [tuple(row) for row in await conn.fetch(postgres_sql(sql), *params)]
+    finally:
+        await conn.close()
+
+
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(START)
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path)
+def settings(tmp_path: Path, database: str) -> Settings:
+    return make_settings(tmp_path, database=database)
 
 
 @pytest.fixture
@@ -95,6 +205,15 @@ async def share_for(
     ttl: int = 3600,
 ) -> CreatedShare:
     return await create_share(services, owner, ShareRequest(note, "", ttl, links))
+
+
+async def used_link(services: Services) -> str:
+    """A live link that has been used: it passes the signature check, so the limiter sees it.
+    (Dead links are refused before any limiter: refusing costs less than counting.)"""
+    owner = await user_by_name(services.db.reader, "user1") or await make_user(services)
+    path = "/connect/" + token_of((await share_for(services, owner)).links[0].url)
+    await redeem_link(services, path.removeprefix("/connect/"))
+    return path
 
 
 def token_of(url: str) -> str:

@@ -15,11 +15,16 @@ from pathlib import Path
 
 import httpx
 
+from quart_app import store
+from quart_app.accounts import NewUser, add_user
 from quart_app.config import Settings, load_settings
+from quart_app.serving import open_services
+from quart_app.shares import ShareRequest, create_share
 
-from .conftest import SIGNING_KEY
+from .conftest import PASSWORD, SIGNING_KEY
 
 ONCELINK = Path(sys.executable).with_name("oncelink")
+NOTE = "launch code: orange-giraffe-42"
 
 
 def free_port() -> int:
@@ -43,6 +48,11 @@ class LiveServer:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def crash(self) -> None:
+        """kill -9 the server and its workers at once, as a lost machine would stop."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
 
 def server_env(instance: Path, port: int, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONCELINK_")}
@@ -61,6 +71,31 @@ def server_env(instance: Path, port: int, **extra: str) -> dict[str, str]:
 def live_server(
     instance: Path, *, workers: int = 2, config: Path | None = None, **extra: str
 ) -> Iterator[LiveServer]:
+    with live_servers([instance], workers=workers, config=config, **extra) as [server]:
+        yield server
+
+
+@contextmanager
+def live_servers(
+    instances: list[Path], *, workers: int = 1, config: Path | None = None, **extra: str
+) -> Iterator[list[LiveServer]]:
+    """Several instances, one per folder, with the same settings (a shared database, say);
+    started together, and stopped together after the block."""
+    servers: list[LiveServer] = []
+    try:
+        for instance in instances:
+            servers.append(_start(instance, workers, config, extra))
+        for server in servers:
+            _wait_until_up(server, workers)
+        yield servers
+    finally:
+        for server in servers:
+            server.process.send_signal(signal.SIGINT)
+        for server in servers:
+            _wait_or_kill(server.process)
+
+
+def _start(instance: Path, workers: int, config: Path | None, extra: dict[str, str]) -> LiveServer:
     port = free_port()
     env = server_env(instance, port, **extra)
     log_path = instance / f"server-{port}.log"
@@ -68,20 +103,24 @@ def live_server(
     with log_path.open("wb") as log:
         command = [str(ONCELINK), "serve", "--host", "127.0.0.1", "--port", str(port)]
         command += ["--workers", str(workers), *(["--config", str(config)] if config else [])]
+        # A session of its own: crash() can kill the server and its workers as one group.
         process = subprocess.Popen(
-            command, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            command,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
-    server = LiveServer(f"http://127.0.0.1:{port}", env, process, log_path)
+    return LiveServer(f"http://127.0.0.1:{port}", env, process, log_path)
+
+
+def _wait_or_kill(process: subprocess.Popen[bytes]) -> None:
     try:
-        _wait_until_up(server, workers)
-        yield server
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def _wait_until_up(server: LiveServer, workers: int) -> None:
@@ -98,3 +137,16 @@ def _wait_until_up(server: LiveServer, workers: int) -> None:
                 pass
         time.sleep(0.05)
     raise RuntimeError(f"server did not start:\n{server.log()}")
+
+
+async def issue_links(
+    server: LiveServer, count: int, *, owner: str = "racer", note: str = NOTE
+) -> list[str]:
+    """Create a share with ``count`` links on the server's database; return their URLs."""
+    async with open_services(server.settings) as services:
+        if await store.user_by_name(services.db.reader, owner) is None:
+            await add_user(services, NewUser(owner, PASSWORD), is_admin=False)
+        user = await store.user_by_name(services.db.reader, owner)
+        assert user is not None
+        created = await create_share(services, user, ShareRequest(note, "", 3600, count))
+    return [link.url for link in created.links]

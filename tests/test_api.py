@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import replace
 
 import pytest
 from quart.testing import QuartClient
 
 from quart_app import accounts, create_app
 from quart_app.clock import FrozenClock, iso_utc
+from quart_app.config import Settings
 from quart_app.services import Services
 from quart_app.store import User
 
 from .apiclient import JSON_ACCEPT, ApiClient, body_of, connect_path
-from .conftest import BASE_URL, START, Browser, make_settings, make_user, share_for
+from .conftest import BASE_URL, START, Browser, make_user, share_for
 
 AT_START = iso_utc(START)
 
@@ -298,10 +299,10 @@ async def test_end_to_end_five_links_three_redeemed_then_the_share_deleted(
 
 
 async def test_new_links_take_the_shares_ttl_unless_max_ttl_was_lowered_since(
-    api: ApiClient, tmp_path: Path, clock: FrozenClock
+    api: ApiClient, settings: Settings, clock: FrozenClock
 ) -> None:
     created = await body_of(await api.post("/shares", {"note": "n", "ttl": 7200}))
-    lowered = create_app(make_settings(tmp_path, max_ttl=3600, default_ttl=600), clock)
+    lowered = create_app(replace(settings, max_ttl=3600, default_ttl=600), clock)
     async with lowered.test_app():
         later = ApiClient(lowered.test_client(), api.token)
         response = await later.post(f"/shares/{created['id']}/links", {})

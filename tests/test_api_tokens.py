@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from pathlib import Path
@@ -104,12 +105,13 @@ async def test_token_page_needs_a_login_and_its_forms_the_csrf_token(
     assert response.headers["Location"].endswith("/login")
 
 
-def test_cli_prints_the_token_and_nothing_else(tmp_path: Path) -> None:
-    oncelink(tmp_path, "user", "add", "ada", "--password-stdin", stdin="a long enough password\n")
-    created = oncelink(tmp_path, "token", "create", "ada", "--name", "ci")
+def test_cli_prints_the_token_and_nothing_else(tmp_path: Path, database: str) -> None:
+    cli = functools.partial(oncelink, tmp_path, database=database)
+    cli("user", "add", "ada", "--password-stdin", stdin="a long enough password\n")
+    created = cli("token", "create", "ada", "--name", "ci")
     assert created.returncode == 0, created.stderr
     assert re.fullmatch(r"olk_[A-Za-z0-9_-]{43}\n", created.stdout)
-    unknown = oncelink(tmp_path, "token", "create", "bob")
+    unknown = cli("token", "create", "bob")
     assert unknown.returncode == 1
     assert unknown.stdout == ""
     assert "no user named 'bob'" in unknown.stderr

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from quart import Quart
 from quart.testing import QuartClient
 
-from quart_app.accounts import setup_link
+from quart_app.accounts import NewUser, add_user, setup_link
 from quart_app.services import Services
 from quart_app.store import User, count_users, user_by_name
 
@@ -65,6 +67,15 @@ async def test_logout_without_csrf_token_is_refused(client: QuartClient, user: U
     assert (await client.get("/")).status_code == 200
 
 
+async def test_a_form_token_with_non_ascii_characters_is_refused_not_a_500(
+    client: QuartClient, user: User
+) -> None:
+    await log_in(client)
+    assert (await client.post("/logout", form={"csrf": "\u0080"})).status_code == 403
+    assert (await client.post("/logout", headers={"X-CSRF-Token": "é"})).status_code == 403
+    assert (await client.get("/")).status_code == 200
+
+
 async def test_setup_link_creates_the_first_admin_once(
     client: QuartClient, services: Services
 ) -> None:
@@ -107,3 +118,13 @@ async def test_setup_link_is_void_once_any_user_exists(
 
 async def test_forged_setup_link_is_refused(client: QuartClient, services: Services) -> None:
     assert (await client.get("/setup/eyJqIjoiYWJjIn0.AAAAAA.forged")).status_code == 410
+
+
+async def test_setup_submitted_many_times_at_once_creates_one_admin(services: Services) -> None:
+    attempts = [
+        add_user(services, NewUser(f"admin{n}", PASSWORD), is_admin=True, only_if_first=True)
+        for n in range(8)
+    ]
+    created = [user_id for user_id in await asyncio.gather(*attempts) if user_id is not None]
+    assert len(created) == 1
+    assert await count_users(services.db.reader) == 1

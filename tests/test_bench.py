@@ -23,14 +23,30 @@ from quart_app import PROJECT_ROOT
     ],
 )
 def test_benchmark_runs_at_tiny_size(script: str, heading: str) -> None:
+    result = run_tiny(script)
+    assert heading in result.stdout
+
+
+def test_the_scale_out_benchmark_prints_a_row_per_backend_and_instance_count() -> None:
+    done = run_tiny("scale_out.py")
+    rows = [line.split() for line in done.stdout.splitlines()]
+    table = [row for row in rows if row and row[0] in ("sqlite", "postgresql")]
+    assert [(row[0], row[1]) for row in table] == [
+        (backend, count) for backend in ("sqlite", "postgresql") for count in ("1", "2", "3")
+    ]
+    assert all(float(row[2]) > 0 for row in table), done.stdout
+
+
+def run_tiny(script: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": f"{PROJECT_ROOT}{os.pathsep}{PROJECT_ROOT / 'bench'}"}
     result = subprocess.run(
         [sys.executable, str(PROJECT_ROOT / "bench" / script), "--tiny"],
+        cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         env=env,
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert heading in result.stdout
+    return result

@@ -2,26 +2,42 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from quart_app.database import schema_versions
+
 from .live import ONCELINK
 
+Cli = Callable[..., subprocess.CompletedProcess[str]]
 
-def oncelink(instance: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+
+def oncelink(
+    instance: Path, *args: str, stdin: str = "", database: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the command as a user would, with the instance folder and the database given."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONCELINK_")}
     env["ONCELINK_INSTANCE"] = str(instance)
+    if database is not None:
+        env["ONCELINK_DATABASE"] = database
     return subprocess.run(
         [str(ONCELINK), *args], input=stdin, env=env, capture_output=True, text=True, timeout=60
     )
 
 
-def test_user_add_and_list(tmp_path: Path) -> None:
-    added = oncelink(
-        tmp_path,
+@pytest.fixture
+def cli(tmp_path: Path, database: str) -> Cli:
+    """The command on this test's instance folder and database."""
+    return functools.partial(oncelink, tmp_path, database=database)
+
+
+def test_user_add_and_list(cli: Cli) -> None:
+    added = cli(
         "user",
         "add",
         "ada",
@@ -31,23 +47,23 @@ def test_user_add_and_list(tmp_path: Path) -> None:
     )
     assert added.returncode == 0, added.stderr
     assert "a long enough password" not in added.stdout + added.stderr
-    oncelink(tmp_path, "user", "add", "bob", "--password-stdin", stdin="another password\n")
-    listed = oncelink(tmp_path, "user", "list")
+    cli("user", "add", "bob", "--password-stdin", stdin="another password\n")
+    listed = cli("user", "list")
     assert listed.stdout.splitlines() == ["ada\tadmin", "bob\tuser"]
 
 
-def test_user_add_refuses_a_taken_name_and_a_short_password(tmp_path: Path) -> None:
-    oncelink(tmp_path, "user", "add", "ada", "--password-stdin", stdin="a long enough password\n")
-    again = oncelink(tmp_path, "user", "add", "ADA", "--password-stdin", stdin="xxxxxxxxxxxxxx\n")
+def test_user_add_refuses_a_taken_name_and_a_short_password(cli: Cli) -> None:
+    cli("user", "add", "ada", "--password-stdin", stdin="a long enough password\n")
+    again = cli("user", "add", "ADA", "--password-stdin", stdin="xxxxxxxxxxxxxx\n")
     assert again.returncode == 1
     assert "already exists" in again.stderr
-    short = oncelink(tmp_path, "user", "add", "eve", "--password-stdin", stdin="short\n")
+    short = cli("user", "add", "eve", "--password-stdin", stdin="short\n")
     assert short.returncode == 2
     assert "at least 10 characters" in short.stderr
 
 
-def test_prune_reports_what_it_did(tmp_path: Path) -> None:
-    result = oncelink(tmp_path, "prune")
+def test_prune_reports_what_it_did(cli: Cli) -> None:
+    result = cli("prune")
     assert result.returncode == 0
     assert result.stdout.strip() == "0 notes erased, 0 ledger rows pruned"
 
@@ -72,8 +88,23 @@ def test_unknown_commands_print_usage(tmp_path: Path, args: list[str]) -> None:
     assert "usage: oncelink" in result.stderr
 
 
-def test_disabling_a_user_from_the_command_line(tmp_path: Path) -> None:
-    oncelink(tmp_path, "user", "add", "ada", "--password-stdin", stdin="a long enough password\n")
-    assert oncelink(tmp_path, "user", "disable", "ada").stdout.strip() == "disabled ada"
-    assert oncelink(tmp_path, "user", "disable", "nobody").returncode == 1
-    assert oncelink(tmp_path, "user", "enable", "ada").stdout.strip() == "enabled ada"
+def test_disabling_a_user_from_the_command_line(cli: Cli) -> None:
+    cli("user", "add", "ada", "--password-stdin", stdin="a long enough password\n")
+    assert cli("user", "disable", "ada").stdout.strip() == "disabled ada"
+    assert cli("user", "disable", "nobody").returncode == 1
+    assert cli("user", "enable", "ada").stdout.strip() == "enabled ada"
+
+
+def test_migrate_brings_a_new_database_up_to_date_once(tmp_path: Path, empty_database: str) -> None:
+    latest = schema_versions("schema.sql")[-1][0]
+    first = oncelink(tmp_path, "migrate", database=empty_database)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == f"migrated the schema from version 0 to {latest}\n"
+    again = oncelink(tmp_path, "migrate", database=empty_database)
+    assert again.stdout == f"the schema is up to date (version {latest})\n"
+
+
+def test_an_unknown_kind_of_database_url_is_a_clear_error(tmp_path: Path) -> None:
+    result = oncelink(tmp_path, "migrate", database="mysql://db.example/oncelink")
+    assert result.returncode == 2
+    assert result.stderr.startswith("oncelink: ONCELINK_DATABASE must be a file path")

@@ -13,7 +13,7 @@ from quart_app.config import ConfigError, load_settings
 
 def test_defaults_need_no_environment(tmp_path: Path) -> None:
     settings = load_settings({"ONCELINK_INSTANCE": str(tmp_path)})
-    assert settings.database == tmp_path / "oncelink.sqlite3"
+    assert settings.database == str(tmp_path / "oncelink.sqlite3")
     assert settings.base_url == "http://127.0.0.1:8000"
     assert settings.max_ttl == 30 * 86400
     assert settings.default_ttl == 3600
@@ -44,6 +44,8 @@ def test_signing_keys_are_a_list_oldest_first(tmp_path: Path) -> None:
         ("MAX_TTL", "a week", "whole number"),
         ("DEFAULT_TTL", "100", "out of range"),
         ("BASE_URL", "ftp://example.com", "http(s) URL"),
+        ("DATABASE", "mysql://db.example/oncelink", "not a mysql:// URL"),
+        ("REDIS_URL", "memcached://cache:11211", "redis:// or rediss:// URL"),
     ],
 )
 def test_bad_settings_say_what_is_wrong(
@@ -51,6 +53,18 @@ def test_bad_settings_say_what_is_wrong(
 ) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_settings({"ONCELINK_INSTANCE": str(tmp_path), f"ONCELINK_{name}": value})
+
+
+def test_a_postgresql_url_and_a_redis_url_are_taken_as_given(tmp_path: Path) -> None:
+    env = {
+        "ONCELINK_INSTANCE": str(tmp_path),
+        "ONCELINK_DATABASE": "postgresql://oncelink:secret@db.internal:5432/oncelink",
+        "ONCELINK_REDIS_URL": "redis://cache.internal:6379/2",
+    }
+    settings = load_settings(env)
+    assert settings.database == env["ONCELINK_DATABASE"]
+    assert settings.redis_url == env["ONCELINK_REDIS_URL"]
+    assert load_settings({"ONCELINK_INSTANCE": str(tmp_path)}).redis_url is None
 
 
 def test_rate_limits_can_be_turned_off(tmp_path: Path) -> None:

@@ -1,16 +1,25 @@
-"""The SQLite setup every connection gets, and schema migrations."""
+"""The database layer on each backend: migrations, transactions, and SQLite's setup."""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
+import contextlib
 import stat
 from pathlib import Path
 
-from quart_app.database import Database, connect, schema_versions
+import pytest
+
+from quart_app.database import database_for, schema_versions, sqlite_path
+from quart_app.postgres_database import postgres_sql
+from quart_app.sqlite_database import SqliteDatabase, connect
+
+from .conftest import query_directly
+from .servers import PostgresServer
+
+INSERT_USER = "INSERT INTO users(name, password_hash, created_at) VALUES (?, 'h', 0)"
 
 
-async def test_every_connection_is_durable_wal_with_foreign_keys(tmp_path: Path) -> None:
+async def test_every_sqlite_connection_is_durable_wal_with_foreign_keys(tmp_path: Path) -> None:
     conn = await connect(tmp_path / "db.sqlite3")
     try:
         pragmas = {}
@@ -26,58 +35,103 @@ async def test_every_connection_is_durable_wal_with_foreign_keys(tmp_path: Path)
     }
 
 
-async def test_database_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
-    db = Database(tmp_path / "new" / "db.sqlite3")
+async def test_sqlite_database_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    db = SqliteDatabase(tmp_path / "new" / "db.sqlite3")
     await db.open()
     await db.close()
     assert stat.S_IMODE((tmp_path / "new" / "db.sqlite3").stat().st_mode) == 0o600
 
 
-async def test_processes_starting_together_migrate_once(tmp_path: Path) -> None:
-    path = tmp_path / "db.sqlite3"
-    databases = [Database(path) for _ in range(4)]
+def test_a_sqlite_url_names_the_same_file_as_its_path() -> None:
+    assert sqlite_path("sqlite:///srv/oncelink/db.sqlite3") == Path("/srv/oncelink/db.sqlite3")
+    assert sqlite_path("instance/db.sqlite3") == Path("instance/db.sqlite3")
+
+
+async def test_processes_starting_together_migrate_once(empty_database: str) -> None:
+    databases = [database_for(empty_database) for _ in range(4)]
     try:
         await asyncio.gather(*(db.open() for db in databases))
     finally:
         await asyncio.gather(*(db.close() for db in databases))
-    latest = schema_versions()[-1][0]
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone() == (latest,)
+    latest = schema_versions("schema.sql")[-1][0]
+    again = await database_for(empty_database).migrate()
+    assert (again.before, again.after) == (latest, latest)
 
 
-def test_schema_versions_are_numbered_upwards() -> None:
-    # Branches reserve version numbers ahead, so a gap may show until they are merged.
-    numbers = [number for number, _ in schema_versions()]
-    assert numbers == sorted(set(numbers))
-    assert numbers[0] == 1
-    assert all(statements for _, statements in schema_versions())
+async def test_migrating_a_new_database_reports_every_version(empty_database: str) -> None:
+    migration = await database_for(empty_database).migrate()
+    assert (migration.before, migration.after) == (0, schema_versions("schema.sql")[-1][0])
+
+
+@pytest.mark.parametrize("schema", ["schema.sql", "schema_postgresql.sql"])
+def test_schema_versions_are_numbered_one_by_one(schema: str) -> None:
+    numbers = [number for number, _ in schema_versions(schema)]
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert all(statements for _, statements in schema_versions(schema))
 
 
 def test_a_trigger_in_the_schema_is_kept_as_one_statement() -> None:
-    statements = [s for _, section in schema_versions() for s in section]
+    statements = [s for _, section in schema_versions("schema.sql") for s in section]
     triggers = [s for s in statements if s.startswith("CREATE TRIGGER")]
     assert triggers
     assert all(t.endswith("END;") and t.count(";") >= 2 for t in triggers)
     assert not any(s in ("END", "END;") for s in statements)
 
 
-async def test_a_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
-    db = Database(tmp_path / "db.sqlite3")
+def test_both_backends_have_every_schema_version() -> None:
+    sqlite, postgres = (schema_versions(s) for s in ("schema.sql", "schema_postgresql.sql"))
+    assert [number for number, _ in sqlite] == [number for number, _ in postgres]
+
+
+async def test_a_failed_transaction_leaves_nothing_behind(database: str) -> None:
+    db = database_for(database)
     await db.open()
     try:
-        try:
+        with contextlib.suppress(RuntimeError):
             async with db.transaction() as conn:
-                await conn.execute(
-                    "INSERT INTO users(name, password_hash, created_at) VALUES ('x', 'h', 0)"
-                )
+                await conn.execute(INSERT_USER, ("x",))
                 raise RuntimeError("boom")
-        except RuntimeError:
-            pass
-        rows = await db.reader.execute_fetchall("SELECT count(*) FROM users")
-        assert next(iter(rows))[0] == 0
+        assert await query_directly(database, "SELECT count(*) FROM users") == [(0,)]
         async with db.transaction() as conn:  # the writer is usable again
-            await conn.execute(
-                "INSERT INTO users(name, password_hash, created_at) VALUES ('y', 'h', 0)"
-            )
+            await conn.execute(INSERT_USER, ("y",))
+        assert await query_directly(database, "SELECT name FROM users") == [("y",)]
     finally:
         await db.close()
+
+
+async def test_a_closed_database_refuses_work(database: str) -> None:
+    db = database_for(database)
+    with pytest.raises(RuntimeError, match="not open"):
+        async with db.transaction():
+            pass
+    with pytest.raises(RuntimeError, match="not open"):
+        await db.reader.execute_fetchall("SELECT 1")
+
+
+def test_placeholders_are_numbered_for_postgresql_but_not_inside_strings() -> None:
+    sql = "SELECT ? WHERE a = ? AND b = 'what?' AND c IN (?, ?)"
+    assert postgres_sql(sql) == "SELECT $1 WHERE a = $2 AND b = 'what?' AND c IN ($3, $4)"
+    assert postgres_sql("SELECT 'it''s ?', ?") == "SELECT 'it''s ?', $1"
+
+
+async def test_both_schemas_have_the_same_tables_and_columns(
+    tmp_path: Path, postgres: PostgresServer
+) -> None:
+    """store.py's one SQL text needs the same names on both: a column added to one schema
+    and not the other fails here rather than in production."""
+    sqlite_location = str(tmp_path / "db.sqlite3")
+    await database_for(sqlite_location).migrate()
+    in_sqlite = await query_directly(
+        sqlite_location,
+        """SELECT m.name, c.name FROM sqlite_master m, pragma_table_info(m.name) c
+           WHERE m.type = 'table'""",
+    )
+    with postgres.schema() as url:
+        await database_for(url).migrate()
+        columns = await query_directly(
+            url,
+            """SELECT table_name, column_name FROM information_schema.columns
+               WHERE table_schema = current_schema() AND table_name <> 'schema_migrations'""",
+        )
+    # SQLite's live views poll a change counter; PostgreSQL's hear NOTIFY instead.
+    assert set(columns) == set(in_sqlite) - {("users", "changes")}

@@ -16,33 +16,25 @@ import httpx
 import pytest
 
 from quart_app import PROJECT_ROOT, store
-from quart_app.accounts import NewUser, add_user
 from quart_app.serving import open_services
-from quart_app.shares import ShareRequest, create_share
 
 from . import rawhttp
-from .conftest import PASSWORD
-from .live import LiveServer, live_server
+from .conftest import BACKENDS, PASSWORD, fresh_database
+from .live import NOTE, LiveServer, issue_links, live_server
 
-NOTE = "launch code: orange-giraffe-42"
 JSON = {"Accept": "application/json"}
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("live")) as server:
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    instance = tmp_path_factory.mktemp("live")
+    with (
+        fresh_database(request, request.param, instance) as database,
+        live_server(instance, ONCELINK_DATABASE=database) as server,
+    ):
         yield server
-
-
-async def issue_links(server: LiveServer, count: int, *, owner: str = "racer") -> list[str]:
-    """Create a share with ``count`` links on the server's database; return their URLs."""
-    async with open_services(server.settings) as services:
-        if await store.user_by_name(services.db.reader, owner) is None:
-            await add_user(services, NewUser(owner, PASSWORD), is_admin=False)
-        user = await store.user_by_name(services.db.reader, owner)
-        assert user is not None
-        created = await create_share(services, user, ShareRequest(NOTE, "", 3600, count))
-    return [link.url for link in created.links]
 
 
 async def post_all(urls: list[str], *, per_link: int) -> dict[str, Counter[int]]:
@@ -90,8 +82,8 @@ async def test_previews_never_consume(server: LiveServer) -> None:
         assert (await client.post(url, headers=JSON)).json()["state"] == "granted"
 
 
-async def test_full_flow_leaves_no_secret_in_any_log(tmp_path: Path) -> None:
-    with live_server(tmp_path / "instance") as server:
+async def test_full_flow_leaves_no_secret_in_any_log(tmp_path: Path, database: str) -> None:
+    with live_server(tmp_path / "instance", ONCELINK_DATABASE=database) as server:
         setup = re.search(r"(http://\S+/setup/(\S+))", server.log())
         assert setup is not None
         setup_url, setup_token = setup.groups()
@@ -121,14 +113,14 @@ async def test_full_flow_leaves_no_secret_in_any_log(tmp_path: Path) -> None:
         assert secret not in log
 
 
-async def test_restart_keeps_users_shares_and_used_links(tmp_path: Path) -> None:
+async def test_restart_keeps_users_shares_and_used_links(tmp_path: Path, database: str) -> None:
     instance = tmp_path / "instance"
-    with live_server(instance, workers=1) as server:
+    with live_server(instance, workers=1, ONCELINK_DATABASE=database) as server:
         urls = await issue_links(server, 2)
         async with httpx.AsyncClient() as client:
             assert (await client.post(urls[0], headers=JSON)).status_code == 200
         base = server.base_url
-    with live_server(instance, workers=1) as again:
+    with live_server(instance, workers=1, ONCELINK_DATABASE=database) as again:
         urls = [url.replace(base, again.base_url) for url in urls]
         async with httpx.AsyncClient() as client:
             assert (await client.post(urls[0], headers=JSON)).json()["state"] == "used"

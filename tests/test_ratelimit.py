@@ -1,34 +1,70 @@
-"""Rate limits: guessing passwords and hammering links get 429 with Retry-After."""
+"""Rate limits: guessing passwords and hammering links get 429 with Retry-After. Every test
+runs with the limits kept in the process and with the limits kept in Redis."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from ipaddress import ip_network
 from pathlib import Path
 
+import pytest
 from quart import Quart
 from quart.testing import QuartClient
 
-from quart_app import create_app, store
+from quart_app import create_app
 from quart_app.clock import FrozenClock
-from quart_app.ratelimit import Rate, RateLimiter
-from quart_app.redeem import redeem_link
+from quart_app.config import Settings
+from quart_app.ratelimit import Limiter, Limits, Rate
+from quart_app.redis_ratelimit import shared_limits
 from quart_app.services import Services, services_of
 from quart_app.store import User
 
 from .apiclient import ApiClient
-from .conftest import PASSWORD, make_settings, make_user, share_for, token_of
+from .conftest import PASSWORD, make_settings, share_for, token_of, used_link
 
 WRONG = {"name": "user1", "password": "wrong password!"}
 
 
-def test_a_burst_up_to_the_limit_passes_then_waits_are_told(clock: FrozenClock) -> None:
-    limiter = RateLimiter(Rate(3, 60), clock)
-    assert [limiter.hit("k") for _ in range(3)] == [None, None, None]
-    assert limiter.hit("k") == 20
-    assert limiter.hit("other") is None
-    clock.advance(20)
-    assert limiter.hit("k") is None
-    assert limiter.hit("k") == 20
+@pytest.fixture(params=["in-process", "redis"])
+def limits_url(request: pytest.FixtureRequest) -> str | None:
+    """ONCELINK_REDIS_URL for the limits: none, or an empty Redis."""
+    return request.getfixturevalue("redis_url") if request.param == "redis" else None
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database: str, limits_url: str | None) -> Settings:
+    return make_settings(tmp_path, database=database, redis_url=limits_url)
+
+
+@pytest.fixture
+async def limits(clock: FrozenClock, limits_url: str | None) -> AsyncIterator[Limits]:
+    limits = shared_limits(clock, limits_url) if limits_url else Limits.standard(clock)
+    yield limits
+    if limits.close is not None:
+        await limits.close()
+
+
+async def hits(limiter: Limiter, key: str, times: int) -> list[int | None]:
+    return [await limiter.hit(key) for _ in range(times)]
+
+
+async def test_a_burst_up_to_the_limit_passes_then_waits_are_told(
+    limits: Limits, clock: FrozenClock
+) -> None:
+    limiter = limits.redeem_per_address
+    limiter.rate = Rate(3, 60)
+    assert await hits(limiter, "k", 3) == [None, None, None]
+    assert await limiter.hit("k") == 20
+    assert await limiter.retry_after("k") == 20
+    assert await limiter.hit("other") is None
+    clock.advance(19.5)
+    assert await limiter.hit("k") == 1  # never less than a second
+    clock.advance(0.5)
+    assert await limiter.hit("k") is None
+    assert await limiter.hit("k") == 20
+    clock.advance(60)
+    assert await hits(limiter, "k", 4) == [None, None, None, 20]  # a full burst again
 
 
 async def test_five_wrong_passwords_lock_the_user_out_with_a_time_to_retry(
@@ -56,15 +92,6 @@ async def test_one_address_cannot_spray_passwords_over_many_users(
     assert statuses == [401] * 30 + [429]
 
 
-async def used_link(services: Services) -> str:
-    """A live link that has been used: it passes the signature check, so the limiter sees it.
-    (Dead links are refused before any limiter: refusing costs less than counting.)"""
-    owner = await store.user_by_name(services.db.reader, "user1") or await make_user(services)
-    path = "/connect/" + token_of((await share_for(services, owner)).links[0].url)
-    await redeem_link(services, path.removeprefix("/connect/"))
-    return path
-
-
 async def test_hammering_redemptions_from_one_address_is_slowed(
     client: QuartClient, services: Services, user: User
 ) -> None:
@@ -90,9 +117,9 @@ async def test_limits_are_per_client_address(
 
 
 async def test_forwarded_for_counts_only_behind_a_trusted_proxy(
-    tmp_path: Path, clock: FrozenClock
+    settings: Settings, clock: FrozenClock
 ) -> None:
-    settings = make_settings(tmp_path, trusted_proxies=(ip_network("10.0.0.0/8"),))
+    settings = replace(settings, trusted_proxies=(ip_network("10.0.0.0/8"),))
     app: Quart = create_app(settings, clock)
     async with app.test_app():
         client = app.test_client()
@@ -114,8 +141,10 @@ async def test_forwarded_for_counts_only_behind_a_trusted_proxy(
         assert await post("192.0.2.50", "203.0.113.10") == 429
 
 
-async def test_rate_limits_off_lets_everything_through(tmp_path: Path, clock: FrozenClock) -> None:
-    app = create_app(make_settings(tmp_path, rate_limits=False), clock)
+async def test_rate_limits_off_lets_everything_through(
+    settings: Settings, clock: FrozenClock
+) -> None:
+    app = create_app(replace(settings, rate_limits=False), clock)
     async with app.test_app():
         client = app.test_client()
         used = await used_link(services_of(app))

@@ -43,9 +43,10 @@ def test_templates_have_no_inline_script_style_or_handlers() -> None:
 
 
 async def test_https_deployments_get_host_prefixed_secure_cookies_and_hsts(
-    tmp_path: Path, clock: FrozenClock
+    tmp_path: Path, database: str, clock: FrozenClock
 ) -> None:
-    app = create_app(make_settings(tmp_path, base_url="https://once.example"), clock)
+    settings = make_settings(tmp_path, database=database, base_url="https://once.example")
+    app = create_app(settings, clock)
     async with app.test_app():
         await make_user(services_of(app))
         client = app.test_client()
@@ -67,10 +68,10 @@ async def test_oversized_bodies_are_refused_with_413(browser: Browser) -> None:
 
 
 async def test_key_rotation_keeps_old_links_until_the_old_key_is_dropped(
-    tmp_path: Path, clock: FrozenClock
+    tmp_path: Path, database: str, clock: FrozenClock
 ) -> None:
     def app_with(*keys: str) -> Quart:
-        return create_app(make_settings(tmp_path, signing_keys=keys), clock)
+        return create_app(make_settings(tmp_path, database=database, signing_keys=keys), clock)
 
     old_app = app_with(SIGNING_KEY)
     async with old_app.test_app():

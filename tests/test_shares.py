@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from quart import Quart
 from quart.testing import QuartClient
 
@@ -15,13 +13,14 @@ from quart_app.services import Services, services_of
 from quart_app.shares import revoke_link, revoke_share, sweep
 from quart_app.store import User, ledger_size
 
-from .conftest import share_for, token_of
+from .conftest import query_directly, share_for, token_of
 
 
-def stored_note(settings: Settings, share_id: str) -> str | None:
-    """Read the note straight from the file, as someone with a copy of the disk would."""
-    with sqlite3.connect(settings.database) as conn:
-        (note,) = conn.execute("SELECT note FROM shares WHERE id = ?", (share_id,)).fetchone()
+async def stored_note(settings: Settings, share_id: str) -> str | None:
+    """Read the note straight from the database, as someone with a copy of the disk would."""
+    [(note,)] = await query_directly(
+        settings.database, "SELECT note FROM shares WHERE id = ?", share_id
+    )
     return note  # type: ignore[no-any-return]
 
 
@@ -31,10 +30,10 @@ async def test_note_is_erased_when_the_last_link_is_used(
     created = await share_for(services, user, links=2)
     first, second = (token_of(link.url) for link in created.links)
     assert (await redeem_link(services, first)).state is LinkState.GRANTED
-    assert stored_note(settings, created.share.id) == "the wifi password is hunter2"
+    assert await stored_note(settings, created.share.id) == "the wifi password is hunter2"
     granted = await redeem_link(services, second)
     assert granted.note == "the wifi password is hunter2"
-    assert stored_note(settings, created.share.id) is None
+    assert await stored_note(settings, created.share.id) is None
 
 
 async def test_note_is_erased_when_its_links_are_used_or_revoked(
@@ -43,7 +42,7 @@ async def test_note_is_erased_when_its_links_are_used_or_revoked(
     created = await share_for(services, user, links=2)
     await revoke_link(services, user, created.links[0].url)
     await redeem_link(services, token_of(created.links[1].url))
-    assert stored_note(settings, created.share.id) is None
+    assert await stored_note(settings, created.share.id) is None
 
 
 async def test_revoking_a_share_erases_its_note(
@@ -51,7 +50,7 @@ async def test_revoking_a_share_erases_its_note(
 ) -> None:
     created = await share_for(services, user)
     await revoke_share(services, user, created.share.id)
-    assert stored_note(settings, created.share.id) is None
+    assert await stored_note(settings, created.share.id) is None
 
 
 async def test_sweep_erases_notes_whose_links_all_expired(
@@ -62,7 +61,7 @@ async def test_sweep_erases_notes_whose_links_all_expired(
     assert (await sweep(services)).notes_erased == 0
     clock.advance(2)
     assert (await sweep(services)).notes_erased == 1
-    assert stored_note(settings, created.share.id) is None
+    assert await stored_note(settings, created.share.id) is None
 
 
 async def test_sweep_prunes_ledger_rows_no_token_can_match(

@@ -79,7 +79,7 @@ def bearer_required(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]
     @functools.wraps(view)
     async def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
         token = _bearer_token()
-        _limit_calls(token)
+        await _limit_calls(token)
         g.api_user = await _token_user(token)
         return await view(*args, **kwargs)
 
@@ -104,13 +104,13 @@ def _bearer_token() -> str:
     return token.strip()
 
 
-def _limit_calls(token: str) -> None:
+async def _limit_calls(token: str) -> None:
     """Count the call against its token, before any database work, known token or not."""
     limits = current_services().limits
     if limits is None:
         return
     key = hashlib.sha256(token.encode()).hexdigest()
-    wait = limits.api_per_token.hit(key)
+    wait = await limits.api_per_token.hit(key)
     if wait is not None:
         raise ApiError(
             429,

@@ -99,14 +99,13 @@ async def login() -> str | BaseResponse:
     return await render_template("login.html", name="", error=None)
 
 
-def _login_lockout(name: str) -> int | None:
+async def _login_lockout(name: str) -> int | None:
     """Seconds until this attempt may be made, counting it against the client's address."""
     limits = current_services().limits
     if limits is None:
         return None
-    return limits.login_per_address.hit(client_address()) or limits.login_per_user.retry_after(
-        _limit_key(name)
-    )
+    address_wait = await limits.login_per_address.hit(client_address())
+    return address_wait or await limits.login_per_user.retry_after(_limit_key(name))
 
 
 def _limit_key(name: str) -> str:
@@ -114,17 +113,17 @@ def _limit_key(name: str) -> str:
     return name.strip().lower()[: accounts.MAX_NAME_CHARS + 1]
 
 
-def _count_login_failure(name: str) -> None:
+async def _count_login_failure(name: str) -> None:
     limits = current_services().limits
     if limits is not None:
-        limits.login_per_user.hit(_limit_key(name))
+        await limits.login_per_user.hit(_limit_key(name))
 
 
 @bp.post("/login")
 async def login_submit() -> tuple[str, int] | tuple[str, int, dict[str, str]] | BaseResponse:
     form = await request.form
     name, password = form.get("name", ""), form.get("password", "")
-    wait = _login_lockout(name)
+    wait = await _login_lockout(name)
     if wait is not None:
         error = f"Too many attempts. Try again in {in_words(wait)}."
         page = await render_template("login.html", name=name, error=error)
@@ -132,7 +131,7 @@ async def login_submit() -> tuple[str, int] | tuple[str, int, dict[str, str]] | 
     services = current_services()
     user = await accounts.authenticate(services, name, password)
     if user is None:
-        _count_login_failure(name)
+        await _count_login_failure(name)
         error = "Wrong user name or password."
         return await render_template("login.html", name=name, error=error), 401
     if g.session_id:  # a fresh id on every login: a planted session id is worth nothing

@@ -45,7 +45,7 @@ async def preview(token: str) -> Response:
 
 @bp.post("/connect/<path:token>")
 async def redeem(token: str) -> Response:
-    enforce_limit(lambda limits: limits.redeem_per_address, client_address())
+    await enforce_limit(lambda limits: limits.redeem_per_address, client_address())
     # Programs get no cookie jar to read the note again with, so nothing is kept for them.
     keep_for = 0 if wants_json() else REVIEW_SECONDS
     verified = _verified_at_the_door(token)

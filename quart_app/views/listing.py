@@ -18,10 +18,10 @@ def parse_cursor(text: str) -> int | None:
 
 async def share_page(before: int | None = None) -> dict[str, Any]:
     """One page of the user's shares, newest first, with what the template needs to page on
-    and to stay live: the cursors, and the change counter this rendering reflects."""
+    and to stay live: the cursors, and the change stamp this rendering reflects."""
     services = current_services()
-    # Read the counter first: a change landing in between is then shown twice, never missed.
-    changes = await services.feed.counter_of(g.user.id)
+    # Read the stamp first: a change landing in between is then shown twice, never missed.
+    changes = await services.db.change_stamp(g.user.id)
     rows = await shares.list_shares(services, g.user, limit=PAGE_SIZE + 1, before=before)
     return {
         "shares": rows[:PAGE_SIZE],

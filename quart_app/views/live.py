@@ -1,8 +1,9 @@
 """Server-Sent Events that keep an open dashboard's share list up to date.
 
 The page connects with htmx's SSE extension. Each message is the re-rendered list, which htmx
-morphs into place; its ``id`` is the user's change counter, so a reconnecting browser (htmx
-sends ``Last-Event-ID``) is sent the list again only if something changed meanwhile.
+morphs into place; its ``id`` is the user's change stamp, so a reconnecting browser (htmx
+sends ``Last-Event-ID``) is sent the list again only if something changed meanwhile. Where
+the database keeps no stamp (PostgreSQL) a reconnecting browser is sent the list at once.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from quart import (
 )
 
 from .. import accounts
+from ..changes import ChangeWatch
 from ..services import Services, current_services
 from .listing import parse_cursor, share_page
 
@@ -35,9 +37,10 @@ RECONNECT_MS = 1000
 DONE = b"event: done\ndata:\n\n"  # tells the page to stop reconnecting: logged out
 
 
-def message(html: str, event_id: int) -> bytes:
+def message(html: str, event_id: int | None) -> bytes:
     data = "".join(f"data: {line}\n" for line in html.splitlines())
-    return f"{data}id: {event_id}\n\n".encode()
+    last = "" if event_id is None else f"id: {event_id}\n"
+    return f"{data}{last}\n".encode()
 
 
 def _since(text: str) -> int | None:
@@ -62,8 +65,8 @@ async def share_events() -> Response:
             yield DONE
             return
         g.user, g.session_id, g.csrf_token = user, session_id, csrf_token
-        async with services.feed.watching(user.id):
-            async for chunk in _changes(services, since, before):
+        async with services.db.watch_changes(user.id) as watch:
+            async for chunk in _changes(services, watch, since, before):
                 yield chunk
 
     response = Response(events(), mimetype="text/event-stream")
@@ -73,20 +76,26 @@ async def share_events() -> Response:
 
 
 async def _changes(
-    services: Services, since: int | None, before: int | None
+    services: Services, watch: ChangeWatch, since: int | None, before: int | None
 ) -> AsyncIterator[bytes]:
-    feed, loop = services.feed, asyncio.get_running_loop()
+    loop = asyncio.get_running_loop()
     ends_at = loop.time() + STREAM_SECONDS
-    while not feed.stopping and (left := ends_at - loop.time()) > 0:
-        counter = await feed.next_change(g.user.id, since, within=min(HEARTBEAT_SECONDS, left))
-        if feed.stopping or (counter is None and loop.time() >= ends_at):
-            return
+    changed = True  # the list may have moved since the page, or the last stream, was sent
+    while True:
         if await accounts.session_user(services, g.session_id) is None:
             yield DONE  # logged out, here or elsewhere: stop showing this user's shares
             return
-        if counter is None:
+        if changed:
+            stamp = await services.db.change_stamp(g.user.id)
+            if stamp is None or stamp != since:
+                page = await share_page(before)
+                since = page["changes"]
+                yield message(await render_template("_share_table.html", **page), since)
+        else:
             yield b": keep-alive\n\n"
-            continue
-        since = counter
-        html = await render_template("_share_table.html", **await share_page(before))
-        yield message(html, counter)
+        left = ends_at - loop.time()
+        if left <= 0:
+            return
+        changed = await watch.wait(min(HEARTBEAT_SECONDS, left))
+        if watch.closed or (not changed and loop.time() >= ends_at):
+            return
