@@ -190,14 +190,16 @@ class PostgresDatabase(Database):
 class NotificationListener:
     """PostgreSQL's change feed: one connection per process that LISTENs, and hands each
     notification's user id to the hub. Connects when the first watch opens; after losing
-    the connection it wakes every watch (changes may have been missed) and connects again
-    on the next wait."""
+    the connection it wakes every watch (changes may have been missed), connects again on
+    the next wait, and once connected wakes them all again (changes made while nobody
+    listened were missed)."""
 
     def __init__(self, url: str, hub: ChangeHub) -> None:
         self._url = url
         self._hub = hub
         self._conn: asyncpg.Connection[Any] | None = None
         self._connecting = asyncio.Lock()
+        self._was_lost = False
 
     async def keep_running(self) -> None:
         if self._conn is not None and not self._conn.is_closed():
@@ -215,6 +217,10 @@ class NotificationListener:
                 return
             conn.add_termination_listener(self._lost)
             self._conn = conn
+            if self._was_lost:
+                # Whatever committed while nobody listened was not heard: look again.
+                self._was_lost = False
+                self._hub.changed_everything()
 
     async def stop(self) -> None:
         conn, self._conn = self._conn, None
@@ -228,4 +234,5 @@ class NotificationListener:
 
     def _lost(self, conn: object) -> None:
         self._conn = None
+        self._was_lost = True
         self._hub.changed_everything()

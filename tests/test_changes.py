@@ -142,5 +142,7 @@ async def test_a_lost_listener_wakes_its_watches_and_listens_again(
             LISTENER_NAME,
         )
         assert await watch.wait(WITHIN)  # changes may have been missed: look again
+        await redeem_one(services, user)  # perhaps before anyone listens again
+        assert await watch.wait(WITHIN)  # heard, or woken once listening again
         await redeem_one(services, user)
-        assert await watch.wait(WITHIN)
+        assert await watch.wait(WITHIN)  # heard by the new listener
