@@ -25,8 +25,9 @@ lint: $(STAMP)
 servers:
 	scripts/install-test-servers.sh
 
+# Two test processes: much of the suite waits on servers it started, not on the CPU.
 test: lint servers
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 # Retake the README's screenshots (docs/screenshots/*.png) with the browser tests.
 screenshots: $(STAMP) servers
