@@ -1,21 +1,23 @@
 """Several oncelink instances, each its own Hypercorn, on one database: a link still works
 exactly once however the requests are spread over them, and an instance killed mid-load
-loses no redemption it answered and lets no link be used twice."""
+loses no redemption it answered and lets no link be used twice; a dashboard open on one
+instance sees what happens on another."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from quart_app.clock import system_clock
 from quart_app.tokens import LinkSigner
 
 from . import rawhttp
-from .conftest import SIGNING_KEY, query_directly
+from .conftest import PASSWORD, SIGNING_KEY, query_directly
 from .live import NOTE, LiveServer, issue_links, live_server, live_servers
 
 JSON = {"Accept": "application/json"}
@@ -116,3 +118,27 @@ async def test_a_killed_instance_loses_no_answered_redemption_and_no_link_works_
             assert grants == 1, token  # never used: works once now
     [(used,)] = await query_directly(database, "SELECT sum(links_used) FROM shares")
     assert used == len(tokens)
+
+
+async def test_a_dashboard_on_one_instance_sees_a_link_used_on_another(
+    servers: list[LiveServer],
+) -> None:
+    [url] = await issue_links(servers[0], 1)
+    first, second = servers[0], servers[1]
+    async with httpx.AsyncClient(base_url=first.base_url, timeout=10) as browser:
+        login = await browser.post("/login", data={"name": "racer", "password": PASSWORD})
+        assert login.status_code == 303
+        headers = {"Accept": "text/event-stream"}
+        async with browser.stream("GET", "/shares/events", headers=headers) as events:
+            lines = events.aiter_lines()
+            await read_until(lines, "0 of 1 used")  # the list as it is: now it watches
+            assert await post(second, token_of(url)) == 200
+            await read_until(lines, "1 of 1 used")
+
+
+async def read_until(lines: AsyncIterator[str], text: str) -> None:
+    async with asyncio.timeout(10):
+        async for line in lines:
+            if text in line:
+                return
+    raise AssertionError(f"the stream ended without {text!r}")
