@@ -21,10 +21,15 @@ from pathlib import Path
 
 import httpx
 
+from quart_app import store
+from quart_app.accounts import NewUser, add_user
+from quart_app.services import Services
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 BIN = Path(sys.executable).parent
 SIGNING_KEY = "bench-signing-key-0123456789abcdefghijklmnop"
+BENCH_PASSWORD = "bench password"
 
 
 def free_port() -> int:
@@ -177,3 +182,12 @@ def _fmt(value: object) -> str:
     if isinstance(value, float):
         return f"{value:,.2f}" if value < 100 else f"{value:,.0f}"
     return str(value)
+
+
+async def bench_owner(services: Services) -> store.User:
+    """The benchmarks' user, created the first time it is asked for."""
+    if await store.user_by_name(services.db.reader, "bench") is None:
+        await add_user(services, NewUser("bench", BENCH_PASSWORD), is_admin=False)
+    user = await store.user_by_name(services.db.reader, "bench")
+    assert user is not None
+    return user

@@ -16,23 +16,25 @@ import time
 from pathlib import Path
 
 import httpx
-from common import free_port, machine_line, oncelink_command, oncelink_env, serve, table
+from common import (
+    BENCH_PASSWORD,
+    bench_owner,
+    free_port,
+    machine_line,
+    oncelink_command,
+    oncelink_env,
+    serve,
+    table,
+)
 
-from quart_app import store
-from quart_app.accounts import NewUser, add_user
 from quart_app.config import load_settings
 from quart_app.database import sqlite_path
 from quart_app.serving import open_services
 
-PASSWORD = "bench password"
-
 
 async def make_owner(env: dict[str, str]) -> int:
     async with open_services(load_settings(env)) as services:
-        await add_user(services, NewUser("bench", PASSWORD), is_admin=False)
-        user = await store.user_by_name(services.db.reader, "bench")
-        assert user is not None
-        return user.id
+        return (await bench_owner(services)).id
 
 
 def populate(database: Path, owner: int, shares: int, uses: int) -> None:
@@ -70,7 +72,7 @@ def main() -> None:
     rows = []
     with serve("oncelink", oncelink_command(port, 1), port=port, env=env) as server:
         with httpx.Client(base_url=server.base_url, timeout=30) as browser:
-            browser.post("/login", data={"name": "bench", "password": PASSWORD})
+            browser.post("/login", data={"name": "bench", "password": BENCH_PASSWORD})
             for label, path in (("first page", "/"), ("first page, list only (htmx)", "/shares")):
                 times = []
                 for _ in range(rounds):

@@ -15,10 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import machine_line, table
+from common import bench_owner, machine_line, table
 
-from quart_app import store
-from quart_app.accounts import NewUser, add_user
 from quart_app.clock import FrozenClock
 from quart_app.config import load_settings
 from quart_app.database import sqlite_path
@@ -59,9 +57,7 @@ async def run(rows: int) -> list[list[object]]:
     await services.db.open()
     await services.writer.start()
     try:
-        await add_user(services, NewUser("bench", "bench password"), is_admin=False)
-        user = await store.user_by_name(services.db.reader, "bench")
-        assert user is not None
+        user = await bench_owner(services)
         history = await create_share(services, user, ShareRequest("old", "", 3600, 1))
         start = clock()
         fill(

@@ -15,6 +15,7 @@ from pathlib import Path
 from common import (
     BIN,
     LoadResult,
+    bench_owner,
     free_port,
     machine_line,
     oncelink_command,
@@ -24,8 +25,6 @@ from common import (
     wrk_tokens,
 )
 
-from quart_app import store
-from quart_app.accounts import NewUser, add_user
 from quart_app.clock import FrozenClock, system_clock
 from quart_app.config import load_settings
 from quart_app.serving import open_services
@@ -36,10 +35,7 @@ from quart_app.tokens import LinkSigner
 async def issue_tokens(env: dict[str, str], count: int) -> list[str]:
     settings = load_settings(env)
     async with open_services(settings) as services:
-        if await store.user_by_name(services.db.reader, "bench") is None:
-            await add_user(services, NewUser("bench", "bench password"), is_admin=False)
-        user = await store.user_by_name(services.db.reader, "bench")
-        assert user is not None
+        user = await bench_owner(services)
         tokens: list[str] = []
         while len(tokens) < count:
             batch = min(1000, count - len(tokens))

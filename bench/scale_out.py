@@ -32,8 +32,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from quart_app import store  # noqa: E402
-from quart_app.accounts import NewUser, add_user  # noqa: E402
+from common import bench_owner  # noqa: E402
+
 from quart_app.config import load_settings  # noqa: E402
 from quart_app.serving import open_services  # noqa: E402
 from quart_app.shares import ShareRequest, create_share  # noqa: E402
@@ -118,10 +118,7 @@ async def issue_paths(folder: Path, database: str, count: int) -> list[str]:
     shuffled: like many people's links being opened, not one share's in a row."""
     env = instance_env(folder, 0, database)
     async with open_services(load_settings(env)) as services:
-        if await store.user_by_name(services.db.reader, "bench") is None:
-            await add_user(services, NewUser("bench", "bench password"), is_admin=False)
-        user = await store.user_by_name(services.db.reader, "bench")
-        assert user is not None
+        user = await bench_owner(services)
         paths: list[str] = []
         while len(paths) < count:
             links = min(LINKS_PER_SHARE, count - len(paths))
