@@ -6,7 +6,7 @@ from pathlib import Path
 
 from quart import Quart
 
-from . import dead_links, errors, lifecycle, security, templating
+from . import door, errors, lifecycle, security, templating
 from .clock import Clock, system_clock
 from .config import Settings, load_settings
 from .services import build_services, install
@@ -51,5 +51,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
-    dead_links.install(app)
+    door.install(app)
     return app

@@ -27,16 +27,22 @@ SAME_SITE_FETCH = frozenset({"same-origin", "none"})
 
 
 def is_cross_site(origin: str) -> bool:
-    """True when the browser tells us the request comes from another site.
+    """True when the browser tells us the request comes from another site."""
+    return crosses_sites(
+        origin, fetch_site=_header("Sec-Fetch-Site"), sent_origin=_header("Origin")
+    )
+
+
+def crosses_sites(origin: str, *, fetch_site: str | None, sent_origin: str | None) -> bool:
+    """Whether a request with these ``Sec-Fetch-Site`` and ``Origin`` headers (None: not
+    sent) comes from a site other than ``origin``.
 
     ``Sec-Fetch-Site`` decides when present. A page served with ``Referrer-Policy:
     no-referrer`` makes browsers send ``Origin: null`` even on same-origin form posts, so
     ``null`` is accepted when ``Sec-Fetch-Site`` vouches for the request. Clients that send
     neither header (curl, scripts) are not browsers acting for a lured user, so they pass."""
-    fetch_site = _header("Sec-Fetch-Site")
     if fetch_site is not None and fetch_site not in SAME_SITE_FETCH:
         return True
-    sent_origin = _header("Origin")
     if sent_origin is None or sent_origin == origin:
         return False
     return not (sent_origin == "null" and fetch_site == "same-origin")
@@ -50,14 +56,19 @@ def _header(name: str) -> str | None:
 
 
 def client_address() -> str:
-    """The client's IP: the socket peer, unless that is a trusted proxy, in which case the
-    rightmost X-Forwarded-For entry that is not itself a trusted proxy."""
-    peer = request.remote_addr or ""
+    """The client's IP, as ``address_of`` finds it for this request."""
     proxies = current_services().settings.trusted_proxies
+    return address_of(
+        request.remote_addr or "", request.headers.getlist("X-Forwarded-For"), proxies
+    )
+
+
+def address_of(peer: str, forwarded_for: list[str], proxies: tuple[IPNetwork, ...]) -> str:
+    """The client's IP: the socket ``peer``, unless that is a trusted proxy, in which case the
+    rightmost ``X-Forwarded-For`` entry that is not itself a trusted proxy."""
     if not _is_in(peer, proxies):
         return peer
-    forwarded = ",".join(request.headers.getlist("X-Forwarded-For")).split(",")
-    hops = [hop.strip() for hop in forwarded if hop.strip()]
+    hops = [hop.strip() for hop in ",".join(forwarded_for).split(",") if hop.strip()]
     for hop in reversed(hops):
         if not _is_in(hop, proxies):
             return hop

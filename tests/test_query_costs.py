@@ -37,12 +37,14 @@ async def test_forged_expired_and_garbage_links_cost_no_query(
     assert statements == []
 
 
+@pytest.mark.parametrize("accept", ["text/html", "application/json"])
 async def test_a_real_link_is_redeemed_in_one_group_commit(
-    client: QuartClient, services: Services, user: User
+    client: QuartClient, services: Services, user: User, accept: str
 ) -> None:
     token = token_of((await share_for(services, user)).links[0].url)
+    path = "/connect/" + _flip_padding_bits(token)
     async with recorded_sql(services) as statements:
-        assert (await client.post("/connect/" + _flip_padding_bits(token))).status_code == 200
+        assert (await client.post(path, headers={"Accept": accept})).status_code == 200
     assert statements == ["<group commit>"]
 
 

@@ -106,18 +106,28 @@ async def test_hammering_redemptions_from_one_address_is_slowed(
     assert (await client.get("/connect/" + token_of(created.links[0].url))).status_code == 200
 
 
+@pytest.mark.parametrize("accept", ["text/html", "application/json"])
 async def test_limits_are_per_client_address(
-    client: QuartClient, services: Services, user: User
+    client: QuartClient, services: Services, user: User, accept: str
 ) -> None:
     used = await used_link(services)
+
+    async def post(peer: str) -> int:
+        response = await client.post(
+            used, headers={"Accept": accept}, scope_base={"client": (peer, 1234)}
+        )
+        return response.status_code
+
     for _ in range(60):
-        await client.post(used, scope_base={"client": ("192.0.2.1", 1234)})
-    assert (await client.post(used, scope_base={"client": ("192.0.2.1", 1)})).status_code == 429
-    assert (await client.post(used, scope_base={"client": ("192.0.2.2", 1)})).status_code == 410
+        assert await post("192.0.2.1") == 410
+    assert await post("192.0.2.1") == 429
+    assert await post("192.0.2.2") == 410
 
 
+# Browsers are answered by the view; programs (JSON) at the door, which must count alike.
+@pytest.mark.parametrize("accept", ["text/html", "application/json"])
 async def test_forwarded_for_counts_only_behind_a_trusted_proxy(
-    settings: Settings, clock: FrozenClock
+    settings: Settings, clock: FrozenClock, accept: str
 ) -> None:
     settings = replace(settings, trusted_proxies=(ip_network("10.0.0.0/8"),))
     app: Quart = create_app(settings, clock)
@@ -127,7 +137,9 @@ async def test_forwarded_for_counts_only_behind_a_trusted_proxy(
 
         async def post(peer: str, forwarded: str) -> int:
             response = await client.post(
-                used, headers={"X-Forwarded-For": forwarded}, scope_base={"client": (peer, 1)}
+                used,
+                headers={"X-Forwarded-For": forwarded, "Accept": accept},
+                scope_base={"client": (peer, 1)},
             )
             return response.status_code
 

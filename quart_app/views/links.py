@@ -32,8 +32,8 @@ ERRORS = {
     LinkState.REVOKED: "This link was revoked",
     LinkState.INVALID: "This link is not valid",
 }
-CLOSED_PAGES = "oncelink.closed_pages"  # app.extensions key; dead_links serves from it too
-VERIFIED = "oncelink.verified"  # ASGI scope key: (token, claims) that dead_links checked
+CLOSED_PAGES = "oncelink.closed_pages"  # app.extensions key; the door serves from it too
+VERIFIED = "oncelink.verified"  # ASGI scope key: (token, claims) that the door checked
 
 
 # <path:...> so that any garbage under /connect/ still gets this page and its headers.
@@ -57,7 +57,7 @@ async def redeem(token: str) -> Response:
 
 
 def _verified_at_the_door(token: str) -> LinkClaims | None:
-    """The claims dead_links checked for this very token, so it is not verified twice."""
+    """The claims the door checked for this very token, so it is not verified twice."""
     checked = cast(tuple[str, LinkClaims] | None, request.scope.get(VERIFIED))
     return checked[1] if checked is not None and checked[0] == token else None
 
@@ -86,7 +86,7 @@ def _set_reveal_cookie(response: Response, token: str, reveal_pass: str) -> None
 
 async def _answer(view: LinkView) -> Response:
     if wants_json():
-        body = json.dumps(_as_json(view), ensure_ascii=False)
+        body = json.dumps(as_json(view), ensure_ascii=False)
         response = Response(body, STATUS[view.state], mimetype="application/json")
     elif view.state in ERRORS:
         response = Response(await _closed_page(view.state), STATUS[view.state])
@@ -106,7 +106,7 @@ async def _closed_page(state: LinkState) -> str:
     return pages[state]
 
 
-def _as_json(view: LinkView) -> dict[str, Any]:
+def as_json(view: LinkView) -> dict[str, Any]:
     if view.state is LinkState.READY:
         assert view.expires_at is not None
         return {
