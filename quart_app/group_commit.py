@@ -6,27 +6,28 @@ starts the moment the previous one commits, so an idle server adds no delay. Eac
 still its own ``INSERT ... ON CONFLICT DO NOTHING RETURNING``, and each caller is answered
 only after the COMMIT that made its claim durable.
 
-The batch runs on a plain sqlite3 connection in the writer's own thread: one thread hop per
-batch instead of one per statement. Writers of all processes queue on one ``WriteLock``.
+The batch runs on the event loop, on a plain sqlite3 connection, fsync included: it waits for
+no lock by then, and its statements and fsync take a fraction of a millisecond. In a thread
+it was slower: the thread's answer waits for the interpreter lock behind the busy event loop
+(``bench/RESULTS.md``). Only waiting for another process's writer goes to a thread: writers
+of all processes queue on one ``WriteLock``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
 
 from . import sealing, store
 from .clock import Clock
-from .sqlite_database import connect_sync
+from .sqlite_database import BUSY_TIMEOUT_MS, connect_sync
 from .writelock import WriteLock
 
 MAX_BATCH = 512
-T = TypeVar("T")
+FOREIGN_WRITER_POLL = 0.005  # seconds between looks while another program writes
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,6 @@ class GroupCommitWriter:
     def __init__(self, path: Path, clock: Clock) -> None:
         self._path = path
         self._clock = clock
-        self._executor: ThreadPoolExecutor | None = None
         self._conn: sqlite3.Connection | None = None
         self._lock = WriteLock(path)
         self._pending: list[tuple[Claim, asyncio.Future[store.Redemption]]] = []
@@ -52,19 +52,17 @@ class GroupCommitWriter:
         self.claims = 0  # claims in them
 
     async def start(self) -> None:
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="oncelink-writer")
-        self._conn = await self._in_thread(connect_sync, self._path)
+        # busy_timeout 0: see _begin.
+        self._conn = connect_sync(self._path, busy_timeout_ms=0)
         self._lock.open()
 
     async def stop(self) -> None:
         if self._drainer is not None:
             await asyncio.shield(self._drainer)
         if self._conn is not None:
-            await self._in_thread(self._conn.close)
-        if self._executor is not None:
-            self._executor.shutdown()
+            self._conn.close()
         self._lock.close()
-        self._conn, self._executor = None, None
+        self._conn = None
 
     async def redeem(self, claim: Claim) -> store.Redemption:
         """Claim the link in the next batch; returns once that batch is committed."""
@@ -82,7 +80,7 @@ class GroupCommitWriter:
             if not batch:
                 continue
             try:
-                verdicts = await self._in_thread(self._commit, [c for c, _ in batch])
+                verdicts = await self._write([claim for claim, _ in batch])
             except Exception as error:  # every claim of a failed batch was rolled back
                 for _, future in batch:
                     if not future.done():
@@ -94,19 +92,41 @@ class GroupCommitWriter:
                 if not future.done():
                     future.set_result(verdict)
 
-    def _commit(self, claims: list[Claim]) -> list[store.Redemption]:
+    async def _write(self, claims: list[Claim]) -> list[store.Redemption]:
+        """The batch in one transaction, committed when this returns."""
         assert self._conn is not None
         conn = self._conn
-        with self._lock.held():
+        await self._lock.acquire_async()
+        try:
+            await self._begin(conn)
             now = self._clock()
-            conn.execute("BEGIN IMMEDIATE")
             try:
                 verdicts = [self._claim(conn, claim, now) for claim in claims]
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                # A failed COMMIT may have ended the transaction already.
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
                 raise
+        finally:
+            self._lock.release()
         return verdicts
+
+    @staticmethod
+    async def _begin(conn: sqlite3.Connection) -> None:
+        # Our own writers queue on the WriteLock, so SQLite's lock is free by now, unless a
+        # foreign writer (the sqlite3 shell) holds it: then wait here, without stalling the
+        # event loop as SQLite's busy handler would, for as long as busy_timeout would.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or loop.time() > deadline:
+                    raise
+            await asyncio.sleep(FOREIGN_WRITER_POLL)
 
     @staticmethod
     def _claim(conn: sqlite3.Connection, claim: Claim, now: float) -> store.Redemption:
@@ -116,6 +136,3 @@ class GroupCommitWriter:
         sealed = sealing.seal(verdict.note, claim.jti)
         store.insert_reveal_sync(conn, claim.jti, sealed.blob, until=now + claim.keep_for)
         return replace(verdict, seal_key=sealed.key)
-
-    async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)

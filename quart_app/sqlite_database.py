@@ -45,12 +45,12 @@ async def connect(path: Path) -> aiosqlite.Connection:
     return conn
 
 
-def connect_sync(path: Path) -> sqlite3.Connection:
-    """A plain sqlite3 connection with the same settings, for a thread of its own.
+def connect_sync(path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite3.Connection:
+    """A plain sqlite3 connection with the same settings.
 
     The file must already be in WAL mode (``Database.open`` sees to that)."""
     conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
     return conn

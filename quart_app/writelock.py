@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import fcntl
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 
@@ -32,18 +32,22 @@ class WriteLock:
             os.close(self._fd)
         self._fd = -1
 
-    @contextlib.contextmanager
-    def held(self) -> Iterator[None]:
-        """Block this thread until the lock is ours; for a writer's own thread."""
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
+    def try_acquire(self) -> bool:
+        """Take the lock if it is free, without waiting."""
         try:
-            yield
-        finally:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
 
-    @contextlib.asynccontextmanager
-    async def held_async(self) -> AsyncIterator[None]:
-        """Wait for the lock without blocking the event loop."""
+    def release(self) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    async def acquire_async(self) -> None:
+        """Take the lock without blocking the event loop: at once if it is free, else by
+        waiting for it in a thread."""
+        if self.try_acquire():
+            return
         fd = self._fd
         taking = asyncio.get_running_loop().run_in_executor(None, fcntl.flock, fd, fcntl.LOCK_EX)
         try:
@@ -52,7 +56,12 @@ class WriteLock:
             # The thread cannot be stopped: release the lock whenever it gets it.
             taking.add_done_callback(lambda _: fcntl.flock(fd, fcntl.LOCK_UN))
             raise
+
+    @contextlib.asynccontextmanager
+    async def held_async(self) -> AsyncIterator[None]:
+        """Hold the lock for the block, waiting for it without blocking the event loop."""
+        await self.acquire_async()
         try:
             yield
         finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            self.release()

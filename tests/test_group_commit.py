@@ -5,6 +5,8 @@ runs a transaction per claim, and the tests that do not count batches run on bot
 from __future__ import annotations
 
 import asyncio
+import itertools
+import sqlite3
 from collections import Counter
 
 import pytest
@@ -77,3 +79,27 @@ async def test_revoking_and_redeeming_a_link_at_once_settle_on_one_of_them(
     status = await share_status(services, user, created.share.id)
     assert status is not None
     assert status.share.links_used + status.share.links_revoked == 40
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+async def test_a_foreign_writer_delays_redemptions_without_stalling_the_server(
+    services: Services, user: User
+) -> None:
+    """A program writing to the file (the sqlite3 shell, a backup tool) does not take the
+    writers' flock; the redemption waits for it, and the event loop keeps serving."""
+    token = token_of((await share_for(services, user)).links[0].url)
+    foreign = sqlite3.connect(services.settings.database, isolation_level=None)
+    try:
+        foreign.execute("BEGIN IMMEDIATE")
+        redeeming = asyncio.create_task(redeem_link(services, token))
+        loop = asyncio.get_running_loop()
+        ticks, started = [], loop.time()
+        while loop.time() - started < 0.5:
+            await asyncio.sleep(0.01)
+            ticks.append(loop.time())
+        assert not redeeming.done()
+        assert max(b - a for a, b in itertools.pairwise([started, *ticks])) < 0.1
+        foreign.execute("COMMIT")
+        assert (await asyncio.wait_for(redeeming, 5)).state is LinkState.GRANTED
+    finally:
+        foreign.close()
