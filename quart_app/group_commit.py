@@ -98,7 +98,7 @@ class GroupCommitWriter:
         """The batch in one transaction, committed when this returns."""
         assert self._conn is not None
         conn = self._conn
-        await self._lock.acquire_async()
+        await self._lock.acquire_async(barge=True)
         try:
             await self._begin(conn)
             now = self._clock()

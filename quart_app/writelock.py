@@ -43,10 +43,14 @@ class WriteLock:
     def release(self) -> None:
         fcntl.flock(self._fd, fcntl.LOCK_UN)
 
-    async def acquire_async(self) -> None:
-        """Take the lock without blocking the event loop: at once if it is free, else by
-        waiting for it in a thread."""
-        if self.try_acquire():
+    async def acquire_async(self, *, barge: bool) -> None:
+        """Take the lock without blocking the event loop, by waiting for it in a thread.
+
+        The kernel hands the lock to its waiters in turn. With ``barge`` the lock is taken
+        at once when it happens to be free, which saves the thread's round trip but may
+        jump the queue: only for holders as brief as a group commit, never for a writer
+        that takes the lock again and again (the pruner would starve everyone else)."""
+        if barge and self.try_acquire():
             return
         fd = self._fd
         taking = asyncio.get_running_loop().run_in_executor(None, fcntl.flock, fd, fcntl.LOCK_EX)
@@ -59,8 +63,8 @@ class WriteLock:
 
     @contextlib.asynccontextmanager
     async def held_async(self) -> AsyncIterator[None]:
-        """Hold the lock for the block, waiting for it without blocking the event loop."""
-        await self.acquire_async()
+        """Hold the lock for the block, waiting for it in turn."""
+        await self.acquire_async(barge=False)
         try:
             yield
         finally:
