@@ -21,6 +21,7 @@ import aiosqlite
 from . import store
 from .changes import ChangeHub
 from .database import Database, Migration, schema_versions
+from .sqlite_checkpoints import Checkpointer
 from .writelock import WriteLock
 
 BUSY_TIMEOUT_MS = 10_000
@@ -42,6 +43,7 @@ async def connect(path: Path) -> aiosqlite.Connection:
     await _use_wal(conn)
     await conn.execute("PRAGMA synchronous = FULL")
     await conn.execute("PRAGMA foreign_keys = ON")
+    await conn.execute("PRAGMA wal_autocheckpoint = 0")  # see sqlite_checkpoints
     return conn
 
 
@@ -53,6 +55,7 @@ def connect_sync(path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlit
     conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA wal_autocheckpoint = 0")  # see sqlite_checkpoints
     return conn
 
 
@@ -116,12 +119,14 @@ class SqliteDatabase(Database):
         self._cross_process_lock = WriteLock(path)
         self.changes = ChangeHub()
         self.changes.feed = CounterPoller(self)
+        self._checkpointer = Checkpointer(lambda: connect(path))
 
     async def open(self) -> None:
         self._writer = await connect(self.path)
         await migrate(self._writer)
         self._reader = await connect(self.path)
         self._cross_process_lock.open()
+        self._checkpointer.start()
         self.changes.reopen()
 
     async def migrate(self) -> Migration:
@@ -133,6 +138,7 @@ class SqliteDatabase(Database):
 
     async def close(self) -> None:
         await self.changes.close()
+        await self._checkpointer.stop()
         for conn in (self._reader, self._writer):
             if conn is not None:
                 await conn.close()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from quart_app import sqlite_checkpoints
 from quart_app.database import database_for, schema_versions, sqlite_path
 from quart_app.postgres_database import postgres_sql
 from quart_app.sqlite_database import SqliteDatabase, connect
@@ -17,13 +18,20 @@ from .conftest import query_directly
 from .servers import PostgresServer
 
 INSERT_USER = "INSERT INTO users(name, password_hash, created_at) VALUES (?, 'h', 0)"
+PRAGMAS = ("journal_mode", "synchronous", "foreign_keys", "busy_timeout", "wal_autocheckpoint")
 
 
 async def test_every_sqlite_connection_is_durable_wal_with_foreign_keys(tmp_path: Path) -> None:
     conn = await connect(tmp_path / "db.sqlite3")
     try:
         pragmas = {}
-        for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout"):
+        for name in (
+            "journal_mode",
+            "synchronous",
+            "foreign_keys",
+            "busy_timeout",
+            "wal_autocheckpoint",
+        ):
             pragmas[name] = next(iter(await conn.execute_fetchall(f"PRAGMA {name}")))[0]
     finally:
         await conn.close()
@@ -32,6 +40,7 @@ async def test_every_sqlite_connection_is_durable_wal_with_foreign_keys(tmp_path
         "synchronous": 2,
         "foreign_keys": 1,
         "busy_timeout": 10_000,
+        "wal_autocheckpoint": 0,
     }
 
 
@@ -135,3 +144,41 @@ async def test_both_schemas_have_the_same_tables_and_columns(
         )
     # SQLite's live views poll a change counter; PostgreSQL's hear NOTIFY instead.
     assert set(columns) == set(in_sqlite) - {("users", "changes")}
+
+
+async def write_megabytes(db: SqliteDatabase, megabytes: int) -> None:
+    async with db.transaction() as conn:
+        for number in range(megabytes * 500):
+            await conn.execute(INSERT_USER, (f"{number:06}" + "x" * 2000,))
+
+
+async def test_commits_leave_the_log_for_the_checkpointer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A COMMIT that copied the log into the file would hold the write lock meanwhile."""
+    monkeypatch.setattr(sqlite_checkpoints, "INTERVAL", 3600)
+    db = SqliteDatabase(tmp_path / "db.sqlite3")
+    await db.open()
+    try:
+        size = db.path.stat().st_size
+        await write_megabytes(db, 6)  # past SQLite's own threshold of 1000 pages
+        assert db.path.stat().st_size == size
+    finally:
+        await db.close()
+
+
+async def test_the_checkpointer_moves_the_log_into_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_checkpoints, "INTERVAL", 0.1)
+    db = SqliteDatabase(tmp_path / "db.sqlite3")
+    await db.open()
+    try:
+        size = db.path.stat().st_size
+        await write_megabytes(db, 2)
+        async with asyncio.timeout(5):
+            # A file's size cannot be awaited: look until it grows.
+            while db.path.stat().st_size <= size:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+    finally:
+        await db.close()
