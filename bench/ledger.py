@@ -47,6 +47,9 @@ def fill(database: Path, share_id: str, rows: int, start: float, days: int) -> N
             "INSERT INTO redemptions(jti, share_id, used_at) VALUES (?, ?, ?)",
             ((secrets.token_urlsafe(16), share_id, start + i * step) for i in range(rows)),
         )
+        conn.commit()
+        # Into the file, as the months of traffic this stands for would have been.
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 async def run(rows: int) -> list[list[object]]:

@@ -20,7 +20,7 @@ MAX_LABEL_CHARS = 200
 MIN_TTL = 300
 MAX_LINKS = 1000
 PRUNE_MARGIN = 60
-PRUNE_BATCH = 1000
+PRUNE_BATCH = 200
 # PostgreSQL's text cannot hold the NUL character; it is refused on every backend alike.
 NUL = "\x00"
 NUL_PROBLEM = "Remove the NUL character (\\0): it cannot be stored."
