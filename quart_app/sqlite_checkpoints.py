@@ -27,10 +27,12 @@ log = logging.getLogger(__name__)
 class Checkpointer:
     def __init__(self, connect: Callable[[], Awaitable[aiosqlite.Connection]]) -> None:
         self._connect = connect
+        self._conn: aiosqlite.Connection | None = None
         self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(INTERVAL))
+    async def start(self) -> None:
+        self._conn = await self._connect()
+        self._task = asyncio.create_task(self._run(self._conn, INTERVAL))
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -38,19 +40,19 @@ class Checkpointer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
 
-    async def _run(self, interval: float) -> None:
-        conn = await self._connect()
-        try:
-            while True:
-                await asyncio.sleep(interval)
-                try:
-                    await checkpoint(conn)
-                except sqlite3.Error:
-                    # The next turn tries again; meanwhile the log only grows a little.
-                    log.warning("checkpoint failed", exc_info=True)
-        finally:
-            await conn.close()
+    @staticmethod
+    async def _run(conn: aiosqlite.Connection, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await checkpoint(conn)
+            except sqlite3.Error:
+                # The next turn tries again; meanwhile the log only grows a little.
+                log.warning("checkpoint failed", exc_info=True)
 
 
 async def checkpoint(conn: aiosqlite.Connection) -> tuple[int, int]:

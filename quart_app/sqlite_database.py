@@ -126,7 +126,7 @@ class SqliteDatabase(Database):
         await migrate(self._writer)
         self._reader = await connect(self.path)
         self._cross_process_lock.open()
-        self._checkpointer.start()
+        await self._checkpointer.start()
         self.changes.reopen()
 
     async def migrate(self) -> Migration:
