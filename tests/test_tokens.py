@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from quart_app.clock import FrozenClock
 from quart_app.tokens import LINK_SALT, MAX_TOKEN_LENGTH, LinkExpired, LinkInvalid, LinkSigner
@@ -17,7 +17,7 @@ DAY = 86400
 
 @pytest.fixture
 def clock() -> FrozenClock:
-    """Starts at the real time: raw_token signs with itsdangerous' own clock."""
+    """Starts at the real time, as tokens from other tools would be dated."""
     return FrozenClock()
 
 
@@ -26,9 +26,16 @@ def signer(clock: FrozenClock, *keys: str) -> LinkSigner:
 
 
 def raw_token(clock: FrozenClock, payload: object, key: str = NEW) -> str:
-    """A correctly signed token with any payload, as a holder of the key could make."""
+    """A correctly signed token with any payload, as a holder of the key could make, dated
+    by the test's clock (signed a second later than the clock says, it would be from the
+    future, which itsdangerous calls expired)."""
+
+    class AtTheClock(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(clock())
+
     serializer = URLSafeTimedSerializer(
-        key, salt=LINK_SALT, signer_kwargs={"digest_method": hashlib.sha256}
+        key, salt=LINK_SALT, signer=AtTheClock, signer_kwargs={"digest_method": hashlib.sha256}
     )
     return serializer.dumps(payload)
 
