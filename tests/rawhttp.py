@@ -31,7 +31,18 @@ async def request(
         writer.close()
     head, _, payload = response.partition(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
+    if len(payload) < _content_length(head):
+        # As any HTTP client would: an answer cut short (the server died mid-way) is none.
+        raise ValueError(f"response cut short: {len(payload)} bytes of {_content_length(head)}")
     return status, payload
+
+
+def _content_length(head: bytes) -> int:
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value)
+    return 0
 
 
 class KeepAlive:
@@ -56,12 +67,7 @@ class KeepAlive:
         await self._writer.drain()
         head = await self._reader.readuntil(b"\r\n\r\n")
         status = int(head.split(b" ", 2)[1])
-        length = 0
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        return status, await self._reader.readexactly(length)
+        return status, await self._reader.readexactly(_content_length(head))
 
     async def close(self) -> None:
         self._writer.close()
