@@ -35,11 +35,11 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from .errors import MESSAGES
-from .redeem import LinkState, redeem_link
+from .redeem import LinkState, LinkView, redeem_link
 from .security import address_of, crosses_sites, security_headers
 from .services import Services, services_of
 from .tokens import LinkClaims, LinkExpired, LinkInvalid, LinkSigner
-from .views.links import CLOSED_PAGES, ERRORS, STATUS, VERIFIED, as_json
+from .views.links import CLOSED_PAGES, STATUS, VERIFIED, as_json
 from .views.rendering import prefers_json
 
 PREFIX = "/connect/"
@@ -119,8 +119,7 @@ def _prefers_json(scope: HTTPScope) -> bool:
 def _dead_answer(app: Quart, state: LinkState, *, wants_json: bool) -> tuple[bytes, bytes] | None:
     """A dead link's answer type and bytes, or None while its page has not been rendered."""
     if wants_json:
-        answer = {"state": state.value, "error": ERRORS[state]}
-        return JSON, json.dumps(answer, ensure_ascii=False).encode()
+        return JSON, json.dumps(as_json(LinkView(state)), ensure_ascii=False).encode()
     page = app.extensions.get(CLOSED_PAGES, {}).get(state)
     return None if page is None else (HTML, page.encode())
 
