@@ -119,7 +119,7 @@ class SqliteDatabase(Database):
         self._cross_process_lock = WriteLock(path)
         self.changes = ChangeHub()
         self.changes.feed = CounterPoller(self)
-        self._checkpointer = Checkpointer(lambda: connect(path))
+        self._checkpointer = Checkpointer(lambda: connect(path), WriteLock(path))
 
     async def open(self) -> None:
         self._writer = await connect(self.path)

@@ -13,6 +13,7 @@ from quart_app import sqlite_checkpoints
 from quart_app.database import database_for, schema_versions, sqlite_path
 from quart_app.postgres_database import postgres_sql
 from quart_app.sqlite_database import SqliteDatabase, connect
+from quart_app.writelock import WriteLock
 
 from .conftest import query_directly
 from .servers import PostgresServer
@@ -146,9 +147,9 @@ async def test_both_schemas_have_the_same_tables_and_columns(
     assert set(columns) == set(in_sqlite) - {("users", "changes")}
 
 
-async def write_megabytes(db: SqliteDatabase, megabytes: int) -> None:
+async def write_megabytes(db: SqliteDatabase, megabytes: float, *, first: int = 0) -> None:
     async with db.transaction() as conn:
-        for number in range(megabytes * 500):
+        for number in range(first, first + round(megabytes * 500)):
             await conn.execute(INSERT_USER, (f"{number:06}" + "x" * 2000,))
 
 
@@ -181,4 +182,49 @@ async def test_the_checkpointer_moves_the_log_into_the_file(
             while db.path.stat().st_size <= size:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
     finally:
+        await db.close()
+
+
+async def test_the_log_starts_again_while_writers_keep_writing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkpoint racing writers never copies the log in full by itself, and SQLite writes
+    from the log's beginning again only once it has: without the second pass the log grows
+    by everything written."""
+    monkeypatch.setattr(sqlite_checkpoints, "INTERVAL", 0.02)
+    db = SqliteDatabase(tmp_path / "db.sqlite3")
+    await db.open()
+    log = db.path.with_name(db.path.name + "-wal")
+    try:
+        largest = 0
+        for turn in range(60):  # 15 MB in transactions of a quarter megabyte, back to back
+            await write_megabytes(db, 0.25, first=turn * 125)
+            largest = max(largest, log.stat().st_size)
+    finally:
+        await db.close()
+    assert largest < 12_000_000, f"{largest:,} bytes"  # 4 MB here; 48 MB without the pass
+
+
+async def test_a_log_that_has_not_moved_is_not_copied_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An idle server's checkpointer does not hold the writers back every turn."""
+    monkeypatch.setattr(sqlite_checkpoints, "INTERVAL", 3600)
+    db = SqliteDatabase(tmp_path / "db.sqlite3")
+    await db.open()
+    conn = await connect(db.path)
+    ours, writers = WriteLock(db.path), WriteLock(db.path)
+    ours.open()
+    writers.open()
+    try:
+        await write_megabytes(db, 0.2)
+        copied = await sqlite_checkpoints.checkpoint_in_full(conn, ours, 0)
+        assert copied > 0
+        assert writers.try_acquire()  # taking the lock now would wait for ever
+        async with asyncio.timeout(2):
+            assert await sqlite_checkpoints.checkpoint_in_full(conn, ours, copied) == copied
+    finally:
+        writers.close()
+        ours.close()
+        await conn.close()
         await db.close()
