@@ -2,6 +2,10 @@
 and garbage ones, against the tutorial's in-memory Flask app and Quart hello-world, all
 driven by the same wrk script in one run.
 
+Every server first gets two seconds of the same load, unmeasured, so that the rows show
+steady state rather than a server's first seconds (for oncelink, the second in which its
+write-ahead log grows from nothing to its working size).
+
     python bench/redeem.py [--seconds 5] [--tiny]
 """
 
@@ -62,10 +66,18 @@ def rejected_tokens(count: int) -> list[str]:
     return [kinds[i % 3](i) for i in range(count)]
 
 
+WARM_UP = 2.0  # seconds of unmeasured load before a server's rows
+
+
 def write(tokens: list[str], folder: Path, name: str) -> Path:
     path = folder / name
     path.write_text("\n".join(tokens) + "\n")
     return path
+
+
+def warm(base_url: str, tokens: Path, seconds: float) -> None:
+    if seconds:
+        wrk_tokens(base_url, tokens, connections=16, seconds=seconds)
 
 
 def main() -> None:
@@ -75,7 +87,8 @@ def main() -> None:
     args = parser.parse_args()
     seconds = 1 if args.tiny else args.seconds
     levels = [16] if args.tiny else [16, 64]
-    per_run = int(6000 * seconds) + 2000
+    warm_up = 0 if args.tiny else WARM_UP
+    per_run = int(8000 * max(seconds, warm_up)) + 2000
     work = Path(tempfile.mkdtemp(prefix="oncelink-bench-"))
     rows: list[list[object]] = []
     results: dict[tuple[str, int], LoadResult] = {}
@@ -94,20 +107,20 @@ def main() -> None:
         "tutorial",
         [str(BIN / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}", "bench.tutorial_app:app"],
         port=port,
-        env={"TUTORIAL_TOKENS": str(per_run * len(levels))},
+        env={"TUTORIAL_TOKENS": str(per_run * (len(levels) + 1))},
     ) as server:
-        for connections in levels:
-            # Each level needs fresh tokens: shift the names so none repeats.
-            shifted = write(
-                [f"t{i + per_run * levels.index(connections)}" for i in range(per_run)],
-                work,
-                f"tutorial-{connections}.txt",
-            )
+        # Each run needs fresh tokens: shift the names so none repeats.
+        shifted = [
+            write([f"t{i + per_run * run}" for i in range(per_run)], work, f"tutorial-{run}.txt")
+            for run in range(len(levels) + 1)
+        ]
+        warm(server.base_url, shifted[-1], warm_up)
+        for connections, tokens in zip(levels, shifted[:-1], strict=True):
             record(
                 "tutorial dict (gunicorn, Flask)",
                 1,
                 connections,
-                wrk_tokens(server.base_url, shifted, connections=connections, seconds=seconds),
+                wrk_tokens(server.base_url, tokens, connections=connections, seconds=seconds),
             )
 
     for workers in (1, 2):
@@ -124,6 +137,7 @@ def main() -> None:
             ],
             port=port,
         ) as server:
+            warm(server.base_url, tutorial_tokens, warm_up)
             for connections in levels:
                 record(
                     "Quart hello-world",
@@ -137,7 +151,8 @@ def main() -> None:
     port = free_port()
     env = oncelink_env(work / "instance", port)
     token_files = {
-        c: write(asyncio.run(issue_tokens(env, per_run)), work, f"links-{c}.txt") for c in levels
+        c: write(asyncio.run(issue_tokens(env, per_run)), work, f"links-{c}.txt")
+        for c in [*levels, 0]  # 0: the warm-up's
     }
     reject_file = write(rejected_tokens(30_000), work, "rejects.txt")
     config = work / "hypercorn.toml"
@@ -149,6 +164,7 @@ def main() -> None:
     with serve(
         "oncelink", [*oncelink_command(port, 2), "--config", str(config)], port=port, env=env
     ) as server:
+        warm(server.base_url, token_files[0], warm_up)
         for connections in levels:
             record(
                 "oncelink redeem (FULL fsync)",
