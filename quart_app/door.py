@@ -35,10 +35,10 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from .errors import MESSAGES
-from .redeem import LinkState, LinkView, redeem_link
+from .redeem import LinkState, LinkView, redeem_link, signature_verdict
 from .security import address_of, crosses_sites, security_headers
 from .services import Services, services_of
-from .tokens import LinkClaims, LinkExpired, LinkInvalid, LinkSigner
+from .tokens import LinkClaims
 from .views.links import CLOSED_PAGES, STATUS, VERIFIED, as_json
 from .views.rendering import prefers_json
 
@@ -70,7 +70,7 @@ def install(app: Quart) -> None:
         if not scope["path"].startswith(PREFIX):
             return await inner(scope, receive, send)
         token = scope["path"][len(PREFIX) :]
-        verdict = _verify(services.signer, token)
+        verdict = signature_verdict(services.signer, token)
         wants_json = _prefers_json(scope)
         if isinstance(verdict, LinkState):
             dead = _dead_answer(app, verdict, wants_json=wants_json)
@@ -92,16 +92,6 @@ def install(app: Quart) -> None:
 def _fixed_headers(services: Services, *, html: bool) -> Headers:
     every = [*security_headers(services.settings, html=html, page=True), ("Vary", "Accept")]
     return [(name.lower().encode(), value.encode()) for name, value in every]
-
-
-def _verify(signer: LinkSigner, token: str) -> LinkClaims | LinkState:
-    """The token's claims, or EXPIRED or INVALID for a dead link."""
-    try:
-        return signer.verify(token)
-    except LinkExpired:
-        return LinkState.EXPIRED
-    except LinkInvalid:
-        return LinkState.INVALID
 
 
 def _header(scope: HTTPScope, name: bytes) -> str | None:

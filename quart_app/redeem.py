@@ -13,7 +13,7 @@ from enum import StrEnum
 from . import store
 from .group_commit import Claim
 from .services import Services
-from .tokens import LinkClaims, LinkExpired, LinkInvalid
+from .tokens import LinkClaims, LinkExpired, LinkInvalid, LinkSigner
 
 
 class LinkState(StrEnum):
@@ -37,15 +37,21 @@ class LinkView:
     reveal_until: float | None = None
 
 
+def signature_verdict(signer: LinkSigner, token: str) -> LinkClaims | LinkState:
+    """The token's claims, or EXPIRED or INVALID: what the signature alone can settle."""
+    try:
+        return signer.verify(token)
+    except LinkExpired:
+        return LinkState.EXPIRED
+    except LinkInvalid:
+        return LinkState.INVALID
+
+
 def _verified(services: Services, token: str, verified: LinkClaims | None) -> LinkClaims | LinkView:
     if verified is not None:
         return verified
-    try:
-        return services.signer.verify(token)
-    except LinkExpired:
-        return LinkView(LinkState.EXPIRED)
-    except LinkInvalid:
-        return LinkView(LinkState.INVALID)
+    verdict = signature_verdict(services.signer, token)
+    return LinkView(verdict) if isinstance(verdict, LinkState) else verdict
 
 
 def _closed_state(entry: store.LedgerEntry | None) -> LinkState:
