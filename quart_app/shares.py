@@ -256,13 +256,15 @@ async def sweep(services: Services) -> SweepReport:
     Deletes in small batches, each its own transaction, so redemptions never wait long."""
     now = services.clock()
     async with services.db.transaction() as conn:
-        erased = await store.erase_spent_notes(conn, now=now)
+        owners = await store.erase_spent_notes(conn, now=now)
         reveals = await store.delete_expired_reveals(conn, now=now)
         await store.delete_expired_sessions(conn, now=now)
+    for owner_id in set(owners):  # their dashboards show which notes are gone
+        await services.db.announce_change(owner_id)
     pruned, before = 0, now - services.settings.max_ttl - PRUNE_MARGIN
     while True:
         async with services.db.transaction() as conn:
             count = await store.prune_ledger(conn, before=before, batch=PRUNE_BATCH)
         pruned += count
         if count < PRUNE_BATCH:
-            return SweepReport(erased, pruned, reveals)
+            return SweepReport(len(owners), pruned, reveals)

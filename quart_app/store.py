@@ -360,16 +360,18 @@ async def revoke_unspent_links(conn: Conn, owner_id: int) -> None:
     )
 
 
-async def erase_spent_notes(conn: Conn, *, now: float) -> int:
-    """Erase notes no link can reach any more: all links used or revoked, or all expired."""
-    cursor = await conn.execute(
+async def erase_spent_notes(conn: Conn, *, now: float) -> list[int]:
+    """Erase notes no link can reach any more: all links used or revoked, or all expired.
+    Returns the owner of each share whose note was erased."""
+    rows = await conn.execute_fetchall(
         """UPDATE shares SET note = NULL
            WHERE note IS NOT NULL
              AND (expires_at < ? OR links_used + links_revoked >= links_issued)
-             AND links_issued > 0""",
+             AND links_issued > 0
+           RETURNING owner_id""",
         (now,),
     )
-    return cursor.rowcount
+    return [int(row[0]) for row in rows]
 
 
 # The ledger --------------------------------------------------------------------------------

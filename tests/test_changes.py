@@ -9,11 +9,12 @@ import time
 
 import pytest
 
+from quart_app.clock import FrozenClock
 from quart_app.database import database_for
 from quart_app.postgres_database import LISTENER_NAME
 from quart_app.redeem import LinkState, redeem_link
 from quart_app.services import Services
-from quart_app.shares import revoke_all_links, revoke_link, revoke_share
+from quart_app.shares import revoke_all_links, revoke_link, revoke_share, sweep
 from quart_app.store import User
 
 from .conftest import make_user, query_directly, share_for, token_of
@@ -72,6 +73,16 @@ async def test_every_change_to_a_users_shares_wakes_their_watch(
         assert await watch.wait(WITHIN), "share revoked"
         await revoke_all_links(services, user)
         assert await watch.wait(WITHIN), "all links revoked"
+
+
+async def test_a_sweep_that_erases_a_note_wakes_the_owners_watch(
+    services: Services, user: User, clock: FrozenClock
+) -> None:
+    await share_for(services, user, ttl=300)
+    clock.advance(301)
+    async with services.db.watch_changes(user.id) as watch:
+        assert (await sweep(services)).notes_erased == 1
+        assert await watch.wait(WITHIN)
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
