@@ -4,13 +4,13 @@ spent notes and old ledger rows now and then, feed live dashboards, close cleanl
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import multiprocessing
 from collections.abc import Callable
 
 from quart import Quart
 
+from .background import stop_task
 from .services import Services, services_of
 from .shares import sweep
 
@@ -73,9 +73,7 @@ def init_app(app: Quart) -> None:
     @app.after_serving
     async def stop() -> None:
         for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_task(task)
         tasks.clear()
         if services.limits is not None and services.limits.close is not None:
             await services.limits.close()

@@ -20,13 +20,13 @@ pages the file already has.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
 
 import aiosqlite
 
+from .background import stop_task
 from .writelock import WriteLock
 
 INTERVAL = 1.0  # seconds; the log holds about this much of the writes
@@ -50,9 +50,7 @@ class Checkpointer:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
             self._task = None
         if self._conn is not None:
             await self._conn.close()

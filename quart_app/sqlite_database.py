@@ -19,6 +19,7 @@ from pathlib import Path
 import aiosqlite
 
 from . import store
+from .background import stop_task
 from .changes import ChangeHub
 from .database import Database, Migration, schema_versions
 from .sqlite_checkpoints import Checkpointer
@@ -197,9 +198,7 @@ class CounterPoller:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
             self._task = None
         self._seen.clear()
 
