@@ -13,8 +13,8 @@ from __future__ import annotations
 import abc
 import re
 import sqlite3
-from collections.abc import Awaitable, Iterable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable, Iterable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -87,6 +87,12 @@ class Database(abc.ABC):
         """Tell the watches of every process that the user's shares changed; call it after
         the transaction that changed them committed. A no-op where the database notices
         changes by itself (SQLite's triggers)."""
+
+    @asynccontextmanager
+    async def sweeping(self) -> AsyncIterator[None]:
+        """Held around a sweep: one process sweeps at a time where that matters (SQLite's
+        checkpointer holds back while a sweep's bulk deletes run)."""
+        yield
 
     def watch_changes(self, user_id: int) -> AbstractAsyncContextManager[ChangeWatch]:
         """Watch the user's shares from now on, in this process or any other.

@@ -254,6 +254,11 @@ async def sweep(services: Services) -> SweepReport:
     time is up; prune ledger rows no token can match any more.
 
     Deletes in small batches, each its own transaction, so redemptions never wait long."""
+    async with services.db.sweeping():
+        return await _sweep(services)
+
+
+async def _sweep(services: Services) -> SweepReport:
     now = services.clock()
     async with services.db.transaction() as conn:
         owners = await store.erase_spent_notes(conn, now=now)

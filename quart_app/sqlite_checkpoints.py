@@ -6,15 +6,16 @@ write lock, and every redemption behind it waits (up to a quarter of a second be
 pruner, in ``bench/ledger.py``). oncelink's connections turn that off; instead each serving
 process checkpoints now and then on a connection of its own.
 
-A turn has two passes. The first, PASSIVE, copies the bulk of the log while writers go on;
-when processes checkpoint at the same moment, one does the work and the others skip a turn.
-Under steady writes that pass never catches up, and SQLite starts the log again from its
+A turn starts with a PASSIVE pass that copies the bulk of the log while writers go on; when
+processes checkpoint at the same moment, one does the work and the others skip a turn. Under
+steady writes such a pass never catches up, and SQLite starts the log again from its
 beginning only once every page in it is copied: the log grew for as long as the writes went
-on (190 MB in five seconds of ``bench/redeem.py``), each commit appended to a growing file,
-and an fsync that grows a file also commits the file system's journal. So the second pass
-holds every oncelink writer back on the write lock and copies the little they appended
-meanwhile (a few milliseconds); the next commit then writes from the log's beginning, over
-pages the file already has.
+on (190 MB in five seconds of ``bench/redeem.py``). So the turn ends with a pass that holds
+every oncelink writer back on the write lock and copies what they appended meanwhile; the
+next commit then writes from the log's beginning again. To keep that hold short (it delayed
+redemptions by a quarter of a second behind the pruner's bulk deletes), more unlocked passes
+come first, each copying what was appended while the one before ran, until that is little;
+and while a sweep deletes in bulk, the turn ends after its first pass.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
+from typing import NamedTuple
 
 import aiosqlite
 
@@ -30,23 +32,31 @@ from .background import stop_task
 from .writelock import WriteLock
 
 INTERVAL = 1.0  # seconds; the log holds about this much of the writes
+# The writers are held back only to copy a remainder this small (a few milliseconds' work);
+# under a bulk delete the passes may never get there, and the log waits for a later turn.
+REMAINDER_PAGES = 512
+CATCH_UP_PASSES = 4
 
 log = logging.getLogger(__name__)
 
 
 class Checkpointer:
     def __init__(
-        self, connect: Callable[[], Awaitable[aiosqlite.Connection]], lock: WriteLock
+        self,
+        connect: Callable[[], Awaitable[aiosqlite.Connection]],
+        write_lock: WriteLock,
+        sweep_lock: WriteLock,
     ) -> None:
         self._connect = connect
-        self._lock = lock
+        self._locks = Locks(write_lock, sweep_lock)
         self._conn: aiosqlite.Connection | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self._conn = await self._connect()
-        self._lock.open()
-        self._task = asyncio.create_task(self._run(self._conn, self._lock, INTERVAL))
+        for lock in self._locks:
+            lock.open()
+        self._task = asyncio.create_task(self._run(self._conn, self._locks, INTERVAL))
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -55,28 +65,55 @@ class Checkpointer:
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
-        self._lock.close()
+        for lock in self._locks:
+            lock.close()
 
     @staticmethod
-    async def _run(conn: aiosqlite.Connection, lock: WriteLock, interval: float) -> None:
+    async def _run(conn: aiosqlite.Connection, locks: Locks, interval: float) -> None:
         copied_in_full = 0
         while True:
             await asyncio.sleep(interval)
             try:
-                copied_in_full = await checkpoint_in_full(conn, lock, copied_in_full)
+                copied_in_full = await checkpoint_in_full(conn, locks, copied_in_full)
             except sqlite3.Error:
                 # The next turn tries again; meanwhile the log only grows a little.
                 log.warning("checkpoint failed", exc_info=True)
 
 
-async def checkpoint_in_full(conn: aiosqlite.Connection, lock: WriteLock, done: int) -> int:
+class Locks(NamedTuple):
+    writers: WriteLock
+    sweeps: WriteLock
+
+
+async def checkpoint_in_full(conn: aiosqlite.Connection, locks: Locks, done: int) -> int:
     """Copy the log into the file, all of it if readers allow; returns the log's length if
     it was copied in full, else 0. ``done`` is what the last turn returned: a log of that
     length has not moved since, and holding writers back for it would gain nothing."""
     in_log, _ = await checkpoint(conn)
     if in_log <= 0 or in_log == done:  # -1: another process is checkpointing
         return done
-    async with lock.held_async():
+    # While a sweep deletes in bulk, copying is slow (passes of a quarter second in
+    # bench/ledger.py) and slows the writers' own fsyncs: leave the rest to a later turn.
+    if not locks.sweeps.try_acquire():
+        return 0
+    try:
+        return await _finish(conn, locks.writers, in_log)
+    finally:
+        locks.sweeps.release()
+
+
+async def _finish(conn: aiosqlite.Connection, writers: WriteLock, in_log: int) -> int:
+    for _ in range(CATCH_UP_PASSES):
+        # Each pass copies what the writers appended while the one before ran, less and
+        # less as long as copying outpaces writing.
+        previous, (in_log, _) = in_log, await checkpoint(conn)
+        if in_log < previous:  # -1, or the log has started again: nothing left to finish
+            return 0
+        if in_log - previous <= REMAINDER_PAGES:
+            break
+    else:
+        return 0  # the writers outpace the copying (a bulk delete): a later turn finishes
+    async with writers.held_async():
         in_log, copied = await checkpoint(conn)
     return in_log if in_log == copied else 0
 

@@ -120,13 +120,17 @@ class SqliteDatabase(Database):
         self._cross_process_lock = WriteLock(path)
         self.changes = ChangeHub()
         self.changes.feed = CounterPoller(self)
-        self._checkpointer = Checkpointer(lambda: connect(path), WriteLock(path))
+        self._sweep_lock = WriteLock(path, purpose="sweep")
+        self._checkpointer = Checkpointer(
+            lambda: connect(path), WriteLock(path), WriteLock(path, purpose="sweep")
+        )
 
     async def open(self) -> None:
         self._writer = await connect(self.path)
         await migrate(self._writer)
         self._reader = await connect(self.path)
         self._cross_process_lock.open()
+        self._sweep_lock.open()
         await self._checkpointer.start()
         self.changes.reopen()
 
@@ -145,6 +149,7 @@ class SqliteDatabase(Database):
                 await conn.close()
         self._reader = self._writer = None
         self._cross_process_lock.close()
+        self._sweep_lock.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -158,6 +163,11 @@ class SqliteDatabase(Database):
                 await asyncio.shield(_rollback(self._writer))
                 raise
             await self._writer.execute("COMMIT")
+
+    @asynccontextmanager
+    async def sweeping(self) -> AsyncIterator[None]:
+        async with self._sweep_lock.held_async():
+            yield
 
     async def change_stamp(self, user_id: int) -> int:
         return (await store.change_counters(self.reader, [user_id])).get(user_id, 0)

@@ -5,6 +5,8 @@ SQLite makes a writer that finds the database locked sleep and retry in growing 
 ``flock`` on a file beside the database queues writers in the kernel instead, which wakes
 the next one the moment the lock is released. Foreign writers (the sqlite3 shell) do not
 take it; SQLite's own lock and busy_timeout still keep them correct.
+
+The same kind of lock, on a file of its own, lets one process sweep at a time.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from pathlib import Path
 
 
 class WriteLock:
-    def __init__(self, database: Path) -> None:
-        self.path = database.with_name(database.name + ".writer-lock")
+    def __init__(self, database: Path, purpose: str = "writer") -> None:
+        self.path = database.with_name(f"{database.name}.{purpose}-lock")
         self._fd = -1
 
     def open(self) -> None:

@@ -213,18 +213,56 @@ async def test_a_log_that_has_not_moved_is_not_copied_again(
     db = SqliteDatabase(tmp_path / "db.sqlite3")
     await db.open()
     conn = await connect(db.path)
-    ours, writers = WriteLock(db.path), WriteLock(db.path)
-    ours.open()
+    locks = checkpointer_locks(db.path)
+    writers = WriteLock(db.path)
     writers.open()
     try:
         await write_megabytes(db, 0.2)
-        copied = await sqlite_checkpoints.checkpoint_in_full(conn, ours, 0)
+        copied = await sqlite_checkpoints.checkpoint_in_full(conn, locks, 0)
         assert copied > 0
         assert writers.try_acquire()  # taking the lock now would wait for ever
         async with asyncio.timeout(2):
-            assert await sqlite_checkpoints.checkpoint_in_full(conn, ours, copied) == copied
+            assert await sqlite_checkpoints.checkpoint_in_full(conn, locks, copied) == copied
     finally:
         writers.close()
-        ours.close()
+        for lock in locks:
+            lock.close()
         await conn.close()
         await db.close()
+
+
+async def test_the_writers_are_not_held_back_while_a_sweep_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sweep's bulk deletes make copying slow: holding the writers back then would stall
+    every redemption for as long."""
+    monkeypatch.setattr(sqlite_checkpoints, "INTERVAL", 3600)
+    db, other = SqliteDatabase(tmp_path / "db.sqlite3"), SqliteDatabase(tmp_path / "db.sqlite3")
+    await db.open()
+    await other.open()
+    conn = await connect(db.path)
+    locks = checkpointer_locks(db.path)
+    writers = WriteLock(db.path)
+    writers.open()
+    try:
+        await write_megabytes(db, 0.2)
+        async with other.sweeping():  # another process is sweeping
+            assert writers.try_acquire()  # taking the lock now would wait for ever
+            async with asyncio.timeout(2):
+                assert await sqlite_checkpoints.checkpoint_in_full(conn, locks, 0) == 0
+            writers.release()
+        assert await sqlite_checkpoints.checkpoint_in_full(conn, locks, 0) > 0
+    finally:
+        writers.close()
+        for lock in locks:
+            lock.close()
+        await conn.close()
+        await other.close()
+        await db.close()
+
+
+def checkpointer_locks(database: Path) -> sqlite_checkpoints.Locks:
+    locks = sqlite_checkpoints.Locks(WriteLock(database), WriteLock(database, purpose="sweep"))
+    for lock in locks:
+        lock.open()
+    return locks

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
 from quart import Quart
 from quart.testing import QuartClient
 
 from quart_app import create_app
 from quart_app.clock import FrozenClock
 from quart_app.config import Settings
+from quart_app.database import database_for
 from quart_app.redeem import LinkState, redeem_link
 from quart_app.services import Services, services_of
 from quart_app.shares import revoke_link, revoke_share, sweep
@@ -106,3 +110,18 @@ async def test_restart_keeps_shares_users_and_used_links(
             "/login", form={"name": "user1", "password": "correct horse battery"}
         )
         assert login.status_code == 303
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+async def test_one_process_sweeps_at_a_time(services: Services) -> None:
+    other = database_for(services.settings.database)  # as another worker would open it
+    await other.open()
+    try:
+        async with other.sweeping():
+            ours = asyncio.create_task(sweep(services))
+            await asyncio.sleep(0.3)
+            assert not ours.done()
+        async with asyncio.timeout(5):
+            await ours
+    finally:
+        await other.close()
