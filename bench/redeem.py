@@ -1,24 +1,31 @@
 """Target 1 and 2: redeeming distinct valid links (fsync'd), and rejecting forged, expired
 and garbage ones, against the tutorial's in-memory Flask app and Quart hello-world, all
-driven by the same wrk script in one run.
+driven by the same wrk script in one run. All servers run side by side; the runs go round
+after round, every server at every level, and the table shows medians.
 
 Every server first gets two seconds of the same load, unmeasured, so that the rows show
 steady state rather than a server's first seconds (for oncelink, the second in which its
 write-ahead log grows from nothing to its working size).
 
-    python bench/redeem.py [--seconds 5] [--tiny]
+    python bench/redeem.py [--seconds 5] [--rounds 3] [--tiny]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import statistics
 import tempfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from common import (
     BIN,
     LoadResult,
+    Server,
     bench_owner,
     free_port,
     machine_line,
@@ -75,85 +82,63 @@ def write(tokens: list[str], folder: Path, name: str) -> Path:
     return path
 
 
-def warm(base_url: str, tokens: Path, seconds: float) -> None:
-    if seconds:
-        wrk_tokens(base_url, tokens, connections=16, seconds=seconds)
+REDEEM = "oncelink redeem (FULL fsync)"
+REJECT = "oncelink reject (forged/expired/garbage)"
+TUTORIAL = "tutorial dict (gunicorn, Flask)"
+HELLO = "Quart hello-world"
+
+
+@dataclass
+class Load:
+    """A row of the table: a server, and where each run of it gets its tokens."""
+
+    name: str
+    workers: int
+    server: Server
+    tokens: Callable[[], Path]
+
+
+def median_result(runs: list[LoadResult]) -> LoadResult:
+    statuses: Counter[int] = Counter()
+    for run in runs:
+        statuses.update(run.statuses)
+    return LoadResult(
+        statistics.median(r.rps for r in runs),
+        statistics.median(r.p50_ms for r in runs),
+        statistics.median(r.p99_ms for r in runs),
+        dict(statuses),
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--tiny", action="store_true", help="a one-second smoke run")
     args = parser.parse_args()
-    seconds = 1 if args.tiny else args.seconds
+    seconds, rounds = (1, 1) if args.tiny else (args.seconds, args.rounds)
     levels = [16] if args.tiny else [16, 64]
     warm_up = 0 if args.tiny else WARM_UP
+    runs_each = rounds * len(levels) + 1  # and the warm-up
     per_run = int(8000 * max(seconds, warm_up)) + 2000
     work = Path(tempfile.mkdtemp(prefix="oncelink-bench-"))
-    rows: list[list[object]] = []
-    results: dict[tuple[str, int], LoadResult] = {}
 
-    def record(name: str, workers: int, connections: int, result: LoadResult) -> None:
-        results[(name, connections)] = result
-        ok = result.statuses.get(200, 0)
-        other = sum(result.statuses.values()) - ok
-        rows.append(
-            [name, workers, connections, result.rps, result.p50_ms, result.p99_ms, ok, other]
-        )
-
-    port = free_port()
-    tutorial_tokens = write([f"t{i}" for i in range(per_run)], work, "tutorial.txt")
-    with serve(
-        "tutorial",
-        [str(BIN / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}", "bench.tutorial_app:app"],
-        port=port,
-        env={"TUTORIAL_TOKENS": str(per_run * (len(levels) + 1))},
-    ) as server:
-        # Each run needs fresh tokens: shift the names so none repeats.
-        shifted = [
+    # Tokens no run has sent yet: the tutorial's names shifted, oncelink's links issued ahead.
+    tutorial_files = iter(
+        [
             write([f"t{i + per_run * run}" for i in range(per_run)], work, f"tutorial-{run}.txt")
-            for run in range(len(levels) + 1)
+            for run in range(runs_each)
         ]
-        warm(server.base_url, shifted[-1], warm_up)
-        for connections, tokens in zip(levels, shifted[:-1], strict=True):
-            record(
-                "tutorial dict (gunicorn, Flask)",
-                1,
-                connections,
-                wrk_tokens(server.base_url, tokens, connections=connections, seconds=seconds),
-            )
-
-    for workers in (1, 2):
-        port = free_port()
-        with serve(
-            f"hello{workers}",
-            [
-                str(BIN / "hypercorn"),
-                "--workers",
-                str(workers),
-                "-b",
-                f"127.0.0.1:{port}",
-                "bench.hello_app:app",
-            ],
-            port=port,
-        ) as server:
-            warm(server.base_url, tutorial_tokens, warm_up)
-            for connections in levels:
-                record(
-                    "Quart hello-world",
-                    workers,
-                    connections,
-                    wrk_tokens(
-                        server.base_url, tutorial_tokens, connections=connections, seconds=seconds
-                    ),
-                )
-
-    port = free_port()
-    env = oncelink_env(work / "instance", port)
-    token_files = {
-        c: write(asyncio.run(issue_tokens(env, per_run)), work, f"links-{c}.txt")
-        for c in [*levels, 0]  # 0: the warm-up's
-    }
+    )
+    oncelink_port = free_port()
+    env = oncelink_env(work / "instance", oncelink_port)
+    link_files = iter(
+        [
+            write(asyncio.run(issue_tokens(env, per_run)), work, f"links-{run}.txt")
+            for run in range(runs_each)
+        ]
+    )
+    any_path = write([f"t{i}" for i in range(per_run)], work, "paths.txt")
     reject_file = write(rejected_tokens(30_000), work, "rejects.txt")
     config = work / "hypercorn.toml"
     config.write_text(
@@ -161,52 +146,86 @@ def main() -> None:
         .read_text()
         .replace('accesslog = "-"', "accesslog = false")
     )
-    with serve(
-        "oncelink", [*oncelink_command(port, 2), "--config", str(config)], port=port, env=env
-    ) as server:
-        warm(server.base_url, token_files[0], warm_up)
-        for connections in levels:
-            record(
-                "oncelink redeem (FULL fsync)",
-                2,
-                connections,
-                wrk_tokens(
-                    server.base_url,
-                    token_files[connections],
-                    connections=connections,
-                    seconds=seconds,
-                ),
-            )
-        for connections in levels:
-            record(
-                "oncelink reject (forged/expired/garbage)",
-                2,
-                connections,
-                wrk_tokens(server.base_url, reject_file, connections=connections, seconds=seconds),
-            )
 
-    print(f"# redeem and reject — {machine_line()}, {seconds:g} s per row, keep-alive wrk")
+    with contextlib.ExitStack() as servers:
+
+        def start(name: str, command: list[str], port: int, **env: str) -> Server:
+            return servers.enter_context(serve(name, command, port=port, env=env))
+
+        port = free_port()
+        tutorial = start(
+            "tutorial",
+            [str(BIN / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}", "bench.tutorial_app:app"],
+            port,
+            TUTORIAL_TOKENS=str(per_run * runs_each),
+        )
+        hello = {}
+        for workers in (1, 2):
+            port = free_port()
+            hello[workers] = start(
+                f"hello{workers}",
+                [
+                    str(BIN / "hypercorn"),
+                    *("--workers", str(workers), "-b", f"127.0.0.1:{port}"),
+                    "bench.hello_app:app",
+                ],
+                port,
+            )
+        oncelink = start(
+            "oncelink",
+            [*oncelink_command(oncelink_port, 2), "--config", str(config)],
+            oncelink_port,
+            **env,
+        )
+        loads = [
+            Load(TUTORIAL, 1, tutorial, lambda: next(tutorial_files)),
+            Load(HELLO, 1, hello[1], lambda: any_path),
+            Load(HELLO, 2, hello[2], lambda: any_path),
+            Load(REDEEM, 2, oncelink, lambda: next(link_files)),
+            Load(REJECT, 2, oncelink, lambda: reject_file),
+        ]
+        for load in loads:
+            if warm_up and load.name != REJECT:
+                wrk_tokens(load.server.base_url, load.tokens(), connections=16, seconds=warm_up)
+        # Round after round, every server at every level: a machine that speeds up or slows
+        # down meanwhile weighs on all of them alike.
+        runs: dict[tuple[str, int, int], list[LoadResult]] = {}
+        for _ in range(rounds):
+            for connections in levels:
+                for load in loads:
+                    result = wrk_tokens(
+                        load.server.base_url,
+                        load.tokens(),
+                        connections=connections,
+                        seconds=seconds,
+                    )
+                    runs.setdefault((load.name, load.workers, connections), []).append(result)
+
+    rows = []
+    for (name, workers, connections), results in runs.items():
+        row = median_result(results)
+        ok = row.statuses.get(200, 0)
+        other = sum(row.statuses.values()) - ok
+        rows.append([name, workers, connections, row.rps, row.p50_ms, row.p99_ms, ok, other])
+    names = [load.name for load in loads]
+    rows.sort(key=lambda row: (names.index(str(row[0])), row[1], row[2]))
+    print(
+        f"# redeem and reject — {machine_line()}, {seconds:g} s per run, keep-alive wrk; "
+        f"median of {rounds} round{'s' if rounds > 1 else ''}, answers counted over all"
+    )
     print(table(["server", "workers", "conns", "req/s", "p50 ms", "p99 ms", "200", "other"], rows))
     print()
-    ratio_rows = []
-    for connections in levels:
-        redeem = results[("oncelink redeem (FULL fsync)", connections)]
-        reject = results[("oncelink reject (forged/expired/garbage)", connections)]
-        tutorial = results[("tutorial dict (gunicorn, Flask)", connections)]
-        hello = [
-            r
-            for (name, c), r in results.items()
-            if name == "Quart hello-world" and c == connections
-        ][-1]
-        ratio_rows.append(
-            [
-                connections,
-                redeem.rps / tutorial.rps,
-                redeem.rps / hello.rps,
-                redeem.p99_ms / hello.p99_ms,
-                reject.rps / hello.rps,
-            ]
+
+    def ratio(a: str, b: str, connections: int, measure: str = "rps") -> float:
+        """The median over the rounds of a's figure over b's (2 workers, or the tutorial's)."""
+        ours = runs[(a, 1 if a == TUTORIAL else 2, connections)]
+        theirs = runs[(b, 1 if b == TUTORIAL else 2, connections)]
+        return float(
+            statistics.median(
+                getattr(x, measure) / getattr(y, measure) for x, y in zip(ours, theirs, strict=True)
+            )
         )
+
     print(
         table(
             [
@@ -216,7 +235,16 @@ def main() -> None:
                 "redeem p99/hello p99 (<=2)",
                 "reject/hello (>=0.9)",
             ],
-            ratio_rows,
+            [
+                [
+                    c,
+                    ratio(REDEEM, TUTORIAL, c),
+                    ratio(REDEEM, HELLO, c),
+                    ratio(REDEEM, HELLO, c, "p99_ms"),
+                    ratio(REJECT, HELLO, c),
+                ]
+                for c in levels
+            ],
         )
     )
 
