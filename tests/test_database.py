@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import stat
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import aiosqlite
 import pytest
 
 from quart_app import sqlite_checkpoints
@@ -205,64 +208,63 @@ async def test_the_log_starts_again_while_writers_keep_writing(
     assert largest < 12_000_000, f"{largest:,} bytes"  # 4 MB here; 48 MB without the pass
 
 
-async def test_a_log_that_has_not_moved_is_not_copied_again(
+@dataclass
+class Checkpointing:
+    db: SqliteDatabase
+    conn: aiosqlite.Connection  # to checkpoint by hand, with the checkpointer's locks
+    locks: sqlite_checkpoints.Locks
+    writers: WriteLock  # another writer's hold on the write lock, to take
+
+
+@pytest.fixture
+async def checkpointing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """An idle server's checkpointer does not hold the writers back every turn."""
-    monkeypatch.setattr(sqlite_checkpoints, "INTERVAL", 3600)
+) -> AsyncIterator[Checkpointing]:
+    monkeypatch.setattr(sqlite_checkpoints, "INTERVAL", 3600)  # its own stays idle
     db = SqliteDatabase(tmp_path / "db.sqlite3")
     await db.open()
     conn = await connect(db.path)
-    locks = checkpointer_locks(db.path)
+    locks = sqlite_checkpoints.Locks(WriteLock(db.path), WriteLock(db.path, purpose="sweep"))
     writers = WriteLock(db.path)
-    writers.open()
+    for lock in (*locks, writers):
+        lock.open()
     try:
-        await write_megabytes(db, 0.2)
-        copied = await sqlite_checkpoints.checkpoint_in_full(conn, locks, 0)
-        assert copied > 0
-        assert writers.try_acquire()  # taking the lock now would wait for ever
-        async with asyncio.timeout(2):
-            assert await sqlite_checkpoints.checkpoint_in_full(conn, locks, copied) == copied
+        yield Checkpointing(db, conn, locks, writers)
     finally:
-        writers.close()
-        for lock in locks:
+        for lock in (*locks, writers):
             lock.close()
         await conn.close()
         await db.close()
+
+
+async def test_a_log_that_has_not_moved_is_not_copied_again(
+    checkpointing: Checkpointing,
+) -> None:
+    """An idle server's checkpointer does not hold the writers back every turn."""
+    c = checkpointing
+    await write_megabytes(c.db, 0.2)
+    copied = await sqlite_checkpoints.checkpoint_in_full(c.conn, c.locks, 0)
+    assert copied > 0
+    assert c.writers.try_acquire()  # taking the lock now would wait for ever
+    async with asyncio.timeout(2):
+        assert await sqlite_checkpoints.checkpoint_in_full(c.conn, c.locks, copied) == copied
 
 
 async def test_the_writers_are_not_held_back_while_a_sweep_runs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    checkpointing: Checkpointing,
 ) -> None:
     """A sweep's bulk deletes make copying slow: holding the writers back then would stall
     every redemption for as long."""
-    monkeypatch.setattr(sqlite_checkpoints, "INTERVAL", 3600)
-    db, other = SqliteDatabase(tmp_path / "db.sqlite3"), SqliteDatabase(tmp_path / "db.sqlite3")
-    await db.open()
+    c = checkpointing
+    await write_megabytes(c.db, 0.2)
+    other = SqliteDatabase(c.db.path)  # as another process would open it
     await other.open()
-    conn = await connect(db.path)
-    locks = checkpointer_locks(db.path)
-    writers = WriteLock(db.path)
-    writers.open()
     try:
-        await write_megabytes(db, 0.2)
-        async with other.sweeping():  # another process is sweeping
-            assert writers.try_acquire()  # taking the lock now would wait for ever
+        async with other.sweeping():
+            assert c.writers.try_acquire()  # taking the lock now would wait for ever
             async with asyncio.timeout(2):
-                assert await sqlite_checkpoints.checkpoint_in_full(conn, locks, 0) == 0
-            writers.release()
-        assert await sqlite_checkpoints.checkpoint_in_full(conn, locks, 0) > 0
+                assert await sqlite_checkpoints.checkpoint_in_full(c.conn, c.locks, 0) == 0
+            c.writers.release()
     finally:
-        writers.close()
-        for lock in locks:
-            lock.close()
-        await conn.close()
         await other.close()
-        await db.close()
-
-
-def checkpointer_locks(database: Path) -> sqlite_checkpoints.Locks:
-    locks = sqlite_checkpoints.Locks(WriteLock(database), WriteLock(database, purpose="sweep"))
-    for lock in locks:
-        lock.open()
-    return locks
+    assert await sqlite_checkpoints.checkpoint_in_full(c.conn, c.locks, 0) > 0
