@@ -29,6 +29,7 @@ BUSY_TIMEOUT_MS = 10_000
 SCHEMA = "schema.sql"
 # How often open live views look for commits made by other processes.
 CHANGE_POLL_INTERVAL = 0.5
+SWEEP_LOCK_POLL = 0.1  # seconds between looks while another process sweeps
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +167,7 @@ class SqliteDatabase(Database):
 
     @asynccontextmanager
     async def sweeping(self) -> AsyncIterator[None]:
-        async with self._sweep_lock.held_async():
+        async with self._sweep_lock.held_by_polling(SWEEP_LOCK_POLL):
             yield
 
     async def change_stamp(self, user_id: int) -> int:

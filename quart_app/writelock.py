@@ -23,6 +23,7 @@ class WriteLock:
     def __init__(self, database: Path, purpose: str = "writer") -> None:
         self.path = database.with_name(f"{database.name}.{purpose}-lock")
         self._fd = -1
+        self._abandoned = 0  # cancelled waits whose thread still blocks in flock
 
     def open(self) -> None:
         # Each open() is a lock of its own: two WriteLocks exclude each other even inside
@@ -30,7 +31,9 @@ class WriteLock:
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
 
     def close(self) -> None:
-        if self._fd >= 0:
+        # A thread still waiting on the file keeps it: closing it now would let the number
+        # be reused, and the thread's release would unlock whatever file took it.
+        if self._fd >= 0 and not self._abandoned:
             os.close(self._fd)
         self._fd = -1
 
@@ -60,8 +63,29 @@ class WriteLock:
             await asyncio.shield(taking)
         except asyncio.CancelledError:
             # The thread cannot be stopped: release the lock whenever it gets it.
-            taking.add_done_callback(lambda _: fcntl.flock(fd, fcntl.LOCK_UN))
+            self._abandoned += 1
+            taking.add_done_callback(lambda _: self._let_go(fd))
             raise
+
+    def _let_go(self, fd: int) -> None:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        self._abandoned -= 1
+        if fd != self._fd and not self._abandoned:  # closed meanwhile
+            os.close(fd)
+
+    @contextlib.asynccontextmanager
+    async def held_by_polling(self, every: float) -> AsyncIterator[None]:
+        """Hold the lock for the block, looking for it every ``every`` seconds: for rare,
+        unhurried holders such as a sweep, whose wait then ends at once when cancelled
+        instead of leaving a thread blocked until the lock comes free."""
+        # Another process's flock cannot be awaited: look again until it is free.
+        while not self.try_acquire():  # noqa: ASYNC110
+            await asyncio.sleep(every)
+        try:
+            yield
+        finally:
+            self.release()
 
     @contextlib.asynccontextmanager
     async def held_async(self) -> AsyncIterator[None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import stat
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -268,3 +269,26 @@ async def test_the_writers_are_not_held_back_while_a_sweep_runs(
     finally:
         await other.close()
     assert await sqlite_checkpoints.checkpoint_in_full(c.conn, c.locks, 0) > 0
+
+
+async def test_a_lock_closed_while_a_cancelled_wait_blocks_keeps_its_file_until_then(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The waiting thread cannot be stopped. Closing the file under it would free its number
+    for another file, which the thread's release would then unlock."""
+    holder, waiter = WriteLock(tmp_path / "db.sqlite3"), WriteLock(tmp_path / "db.sqlite3")
+    holder.open()
+    waiter.open()
+    assert holder.try_acquire()
+    waiting = asyncio.create_task(waiter.acquire_async(barge=False))
+    await asyncio.sleep(0.1)  # its thread now blocks in flock
+    waiting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiting
+    waiter.close()
+    holder.release()  # the thread takes the lock; then the file is released and closed
+    async with asyncio.timeout(5):
+        while not holder.try_acquire():  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+    holder.close()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
