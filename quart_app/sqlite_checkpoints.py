@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import NamedTuple
 
@@ -59,14 +58,16 @@ class Checkpointer:
         self._task = asyncio.create_task(self._run(self._conn, self._locks, INTERVAL))
 
     async def stop(self) -> None:
-        if self._task is not None:
-            await stop_task(self._task)
+        try:
+            if self._task is not None:
+                await stop_task(self._task)
+        finally:
             self._task = None
-        if self._conn is not None:
-            await self._conn.close()
-            self._conn = None
-        for lock in self._locks:
-            lock.close()
+            if self._conn is not None:
+                await self._conn.close()
+                self._conn = None
+            for lock in self._locks:
+                lock.close()
 
     @staticmethod
     async def _run(conn: aiosqlite.Connection, locks: Locks, interval: float) -> None:
@@ -75,8 +76,9 @@ class Checkpointer:
             await asyncio.sleep(interval)
             try:
                 copied_in_full = await checkpoint_in_full(conn, locks, copied_in_full)
-            except sqlite3.Error:
-                # The next turn tries again; meanwhile the log only grows a little.
+            except Exception:
+                # The next turn tries again; meanwhile the log only grows a little. Nothing
+                # here is a secret, so the traceback is safe to log.
                 log.warning("checkpoint failed", exc_info=True)
 
 
@@ -106,8 +108,10 @@ async def _finish(conn: aiosqlite.Connection, writers: WriteLock, in_log: int) -
     for _ in range(CATCH_UP_PASSES):
         # Each pass copies what the writers appended while the one before ran, less and
         # less as long as copying outpaces writing.
-        previous, (in_log, _) = in_log, await checkpoint(conn)
+        previous, (in_log, copied) = in_log, await checkpoint(conn)
         if in_log < previous:  # -1, or the log has started again: nothing left to finish
+            return 0
+        if copied < in_log:  # a reader still needs old pages: the log cannot start again
             return 0
         if in_log - previous <= REMAINDER_PAGES:
             break
@@ -115,7 +119,7 @@ async def _finish(conn: aiosqlite.Connection, writers: WriteLock, in_log: int) -
         return 0  # the writers outpace the copying (a bulk delete): a later turn finishes
     async with writers.held_async():
         in_log, copied = await checkpoint(conn)
-    return in_log if in_log == copied else 0
+    return in_log if in_log > 0 and in_log == copied else 0
 
 
 async def checkpoint(conn: aiosqlite.Connection) -> tuple[int, int]:

@@ -271,6 +271,26 @@ async def test_the_writers_are_not_held_back_while_a_sweep_runs(
     assert await sqlite_checkpoints.checkpoint_in_full(c.conn, c.locks, 0) > 0
 
 
+async def test_the_writers_are_not_held_back_for_a_log_a_reader_still_needs(
+    checkpointing: Checkpointing,
+) -> None:
+    """Pages an open read transaction may still read stay in the log, so it cannot start
+    again however long the writers wait."""
+    c = checkpointing
+    await write_megabytes(c.db, 0.1)
+    reader = await connect(c.db.path)
+    try:
+        await reader.execute("BEGIN")
+        await reader.execute_fetchall("SELECT count(*) FROM users")  # keeps this snapshot
+        await write_megabytes(c.db, 0.1, first=50)
+        assert c.writers.try_acquire()  # taking the lock now would wait for ever
+        async with asyncio.timeout(2):
+            assert await sqlite_checkpoints.checkpoint_in_full(c.conn, c.locks, 0) == 0
+    finally:
+        await reader.execute("ROLLBACK")
+        await reader.close()
+
+
 async def test_a_lock_closed_while_a_cancelled_wait_blocks_keeps_its_file_until_then(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
