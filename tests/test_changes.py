@@ -78,6 +78,8 @@ async def test_every_change_to_a_users_shares_wakes_their_watch(
 async def test_a_sweep_that_erases_a_note_wakes_the_owners_watch(
     services: Services, user: User, clock: FrozenClock
 ) -> None:
+    """SQLite's triggers count the erasure by themselves; PostgreSQL hears only what the
+    sweep announces."""
     await share_for(services, user, ttl=300)
     clock.advance(301)
     async with services.db.watch_changes(user.id) as watch:
