@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import fcntl
 import os
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -23,7 +24,8 @@ class WriteLock:
     def __init__(self, database: Path, purpose: str = "writer") -> None:
         self.path = database.with_name(f"{database.name}.{purpose}-lock")
         self._fd = -1
-        self._abandoned = 0  # cancelled waits whose thread still blocks in flock
+        # Files with cancelled waits whose thread still blocks in flock, and how many.
+        self._abandoned: Counter[int] = Counter()
 
     def open(self) -> None:
         # Each open() is a lock of its own: two WriteLocks exclude each other even inside
@@ -33,7 +35,7 @@ class WriteLock:
     def close(self) -> None:
         # A thread still waiting on the file keeps it: closing it now would let the number
         # be reused, and the thread's release would unlock whatever file took it.
-        if self._fd >= 0 and not self._abandoned:
+        if self._fd >= 0 and not self._abandoned[self._fd]:
             os.close(self._fd)
         self._fd = -1
 
@@ -63,16 +65,18 @@ class WriteLock:
             await asyncio.shield(taking)
         except asyncio.CancelledError:
             # The thread cannot be stopped: release the lock whenever it gets it.
-            self._abandoned += 1
+            self._abandoned[fd] += 1
             taking.add_done_callback(lambda _: self._let_go(fd))
             raise
 
     def _let_go(self, fd: int) -> None:
         with contextlib.suppress(OSError):
             fcntl.flock(fd, fcntl.LOCK_UN)
-        self._abandoned -= 1
-        if fd != self._fd and not self._abandoned:  # closed meanwhile
-            os.close(fd)
+        self._abandoned[fd] -= 1
+        if not self._abandoned[fd]:
+            del self._abandoned[fd]
+            if fd != self._fd:  # closed meanwhile
+                os.close(fd)
 
     @contextlib.asynccontextmanager
     async def held_by_polling(self, every: float) -> AsyncIterator[None]:
