@@ -119,7 +119,7 @@ def main() -> None:
     seconds, rounds = (1, 1) if args.tiny else (args.seconds, args.rounds)
     levels = [16] if args.tiny else [16, 64]
     warm_up = 0 if args.tiny else WARM_UP
-    runs_each = rounds * len(levels) + 1  # and the warm-up
+    runs_each = rounds * len(levels) + (1 if warm_up else 0)
     per_run = int(8000 * max(seconds, warm_up)) + 2000
     work = Path(tempfile.mkdtemp(prefix="oncelink-bench-"))
 
