@@ -21,9 +21,9 @@ from pathlib import Path
 
 import httpx
 
-from quart_app import store
 from quart_app.accounts import NewUser, add_user
 from quart_app.services import Services
+from quart_app.storage.queries.users import User, user_by_name
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -184,10 +184,10 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
-async def bench_owner(services: Services) -> store.User:
+async def bench_owner(services: Services) -> User:
     """The benchmarks' user, created the first time it is asked for."""
-    if await store.user_by_name(services.db.reader, "bench") is None:
+    if await user_by_name(services.db.reader, "bench") is None:
         await add_user(services, NewUser("bench", BENCH_PASSWORD), is_admin=False)
-    user = await store.user_by_name(services.db.reader, "bench")
+    user = await user_by_name(services.db.reader, "bench")
     assert user is not None
     return user

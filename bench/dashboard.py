@@ -28,8 +28,8 @@ from common import (
 )
 
 from quart_app.config import load_settings
-from quart_app.database import sqlite_path
-from quart_app.serving import open_services
+from quart_app.services import open_services
+from quart_app.storage.opener import sqlite_path
 
 
 async def make_owner(env: dict[str, str]) -> int:

@@ -19,10 +19,12 @@ from common import bench_owner, machine_line, table
 
 from quart_app.clock import FrozenClock
 from quart_app.config import load_settings
-from quart_app.database import sqlite_path
-from quart_app.redeem import LinkState, redeem_link
+from quart_app.links.redemption import redeem_link
+from quart_app.links.states import LinkState
 from quart_app.services import build_services
-from quart_app.shares import PRUNE_MARGIN, ShareRequest, create_share, sweep
+from quart_app.shares import ShareRequest, create_share
+from quart_app.storage.opener import sqlite_path
+from quart_app.sweep import PRUNE_MARGIN, sweep
 
 DAY = 86400
 
@@ -58,7 +60,7 @@ async def run(rows: int) -> list[list[object]]:
     clock = FrozenClock(time.time())
     services = build_services(settings, clock)
     await services.db.open()
-    await services.writer.start()
+    await services.redeemer.start()
     try:
         user = await bench_owner(services)
         history = await create_share(services, user, ShareRequest("old", "", 3600, 1))
@@ -89,7 +91,7 @@ async def run(rows: int) -> list[list[object]]:
             iter(await services.db.reader.execute_fetchall("SELECT min(used_at) FROM redemptions"))
         )[0]
     finally:
-        await services.writer.stop()
+        await services.redeemer.stop()
         await services.db.close()
     cutoff = clock() - settings.max_ttl - PRUNE_MARGIN
     return [

@@ -15,7 +15,7 @@ from pathlib import Path
 from common import machine_line, table
 
 from quart_app.clock import system_clock
-from quart_app.tokens import LinkSigner
+from quart_app.links.tokens import LinkSigner
 
 
 def per_second(work: int, run: object) -> float:

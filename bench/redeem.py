@@ -38,9 +38,9 @@ from common import (
 
 from quart_app.clock import FrozenClock, system_clock
 from quart_app.config import load_settings
-from quart_app.serving import open_services
+from quart_app.links.tokens import LinkSigner
+from quart_app.services import open_services
 from quart_app.shares import ShareRequest, create_share
-from quart_app.tokens import LinkSigner
 
 
 async def issue_tokens(env: dict[str, str], count: int) -> list[str]:

@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from common import bench_owner  # noqa: E402
 
 from quart_app.config import load_settings  # noqa: E402
-from quart_app.serving import open_services  # noqa: E402
+from quart_app.services import open_services  # noqa: E402
 from quart_app.shares import ShareRequest, create_share  # noqa: E402
 from tests.servers import free_port, postgres_server  # noqa: E402
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from quart import Quart
 
-from . import door, errors, lifecycle, security, templating
 from .clock import Clock, system_clock
 from .config import Settings, load_settings
-from .services import build_services, install
-from .views import account, api, api_docs, auth, dashboard, links, live, tokens
+from .resources import STATIC, TEMPLATES, resource
+from .services import build_services
+from .web import context, door, errors, lifecycle, routing, security, sessions, templating
+from .web.api import docs, routes
+from .web.views import account, auth, dashboard, links, live, tokens
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Room for a 64 KiB note even when a form percent-encodes every byte of it.
 MAX_REQUEST_BYTES = 1024 * 1024
 
@@ -22,8 +21,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     settings = settings or load_settings()
     app = Quart(
         __name__,
-        template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(PROJECT_ROOT / "static"),
+        template_folder=str(resource(TEMPLATES)),
+        static_folder=str(resource(STATIC)),
     )
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -31,12 +30,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         MAX_FORM_MEMORY_SIZE=MAX_REQUEST_BYTES,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
     )
-    # "/a//b" must not answer a redirect to "/a/b": link tokens and ids are taken literally.
-    app.url_map.merge_slashes = False
-    install(app, build_services(settings, clock or system_clock))
+    context.install(app, build_services(settings, clock or system_clock))
+    routing.init_app(app)
     lifecycle.init_app(app)
     security.init_app(app)
-    auth.init_app(app)
+    sessions.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
     blueprints = (
@@ -46,8 +44,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         live.bp,
         account.bp,
         tokens.bp,
-        api.bp,
-        api_docs.bp,
+        routes.bp,
+        docs.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -1,32 +1,27 @@
-"""Main users: password hashing (argon2id), server-side sessions, the first-admin setup, and
-API tokens."""
+"""Main users: password hashing (argon2id), server-side sessions, and the first-admin setup."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
 import hashlib
-import hmac
-import re
 import secrets
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from . import store
+from .links.tokens import LinkError
+from .paths import SETUP_PATH
 from .services import Services
-from .tokens import LinkError
+from .storage.queries import api_tokens, sessions, users
+from .storage.queries.users import User
 
 SESSION_LIFETIME = 14 * 24 * 3600
 SETUP_LINK_LIFETIME = 7 * 24 * 3600
 MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 1024
 MAX_NAME_CHARS = 64
-MAX_API_TOKEN_NAME_CHARS = 100
-# A prefix lets secret scanners and people recognise a leaked token; the rest is 256 bits.
-API_TOKEN_PREFIX = "olk_"  # noqa: S105 - a prefix, not a secret
-_API_TOKEN_SHAPE = re.compile(r"olk_[A-Za-z0-9_-]{43}")
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
@@ -75,7 +70,7 @@ async def add_user(
     """Create a user; None if the name is taken (or, with only_if_first, users exist)."""
     password_hash = await hash_password(user.password)
     async with services.db.transaction() as conn:
-        return await store.insert_user(
+        return await users.insert_user(
             conn,
             user.name.strip(),
             password_hash,
@@ -85,10 +80,10 @@ async def add_user(
         )
 
 
-async def authenticate(services: Services, name: str, password: str) -> store.User | None:
+async def authenticate(services: Services, name: str, password: str) -> User | None:
     # A name that could never have been added is nobody's (and may not even be storable).
     possible = "name" not in problems_with(NewUser(name, "x" * MIN_PASSWORD_CHARS))
-    user = await store.user_by_name(services.db.reader, name.strip()) if possible else None
+    user = await users.user_by_name(services.db.reader, name.strip()) if possible else None
     matches = await _password_matches(user.password_hash if user else _dummy_hash(), password)
     if user is None or not matches or user.disabled_at is not None:
         return None
@@ -104,25 +99,25 @@ async def start_session(services: Services, user_id: int) -> str:
     session_id = secrets.token_urlsafe(32)
     now = services.clock()
     async with services.db.transaction() as conn:
-        await store.insert_session(
+        await sessions.insert_session(
             conn, _session_hash(session_id), user_id, now=now, expires_at=now + SESSION_LIFETIME
         )
     return session_id
 
 
-async def session_user(services: Services, session_id: str) -> store.User | None:
-    return await store.session_user(
+async def session_user(services: Services, session_id: str) -> User | None:
+    return await sessions.session_user(
         services.db.reader, _session_hash(session_id), now=services.clock()
     )
 
 
 async def end_session(services: Services, session_id: str) -> None:
     async with services.db.transaction() as conn:
-        await store.delete_session(conn, _session_hash(session_id))
+        await sessions.delete_session(conn, _session_hash(session_id))
 
 
 async def change_password(
-    services: Services, user: store.User, current: str, new: str
+    services: Services, user: User, current: str, new: str
 ) -> tuple[str | None, dict[str, str]]:
     """Set a new password and end every session of the user, this one included.
 
@@ -137,33 +132,27 @@ async def change_password(
         return None, problems
     password_hash = await hash_password(new)
     async with services.db.transaction() as conn:
-        await store.set_password_hash(conn, user.id, password_hash)
-        await store.delete_user_sessions(conn, user.id)
+        await users.set_password_hash(conn, user.id, password_hash)
+        await sessions.delete_user_sessions(conn, user.id)
     return await start_session(services, user.id), {}
 
 
 async def set_disabled(services: Services, user_id: int, *, disabled: bool) -> None:
     """Disabling ends the user's sessions and revokes every link and API token they had."""
     async with services.db.transaction() as conn:
-        await store.set_disabled(conn, user_id, disabled_at=services.clock() if disabled else None)
+        await users.set_disabled(conn, user_id, disabled_at=services.clock() if disabled else None)
         if disabled:
-            await store.delete_user_sessions(conn, user_id)
-            await store.delete_user_api_tokens(conn, user_id)
-            await store.bump_link_generation(conn, user_id)
+            await sessions.delete_user_sessions(conn, user_id)
+            await api_tokens.delete_user_api_tokens(conn, user_id)
+            await users.bump_link_generation(conn, user_id)
 
 
-async def list_users(services: Services) -> list[store.User]:
-    return await store.list_users(services.db.reader)
-
-
-def csrf_token(services: Services, session_id: str) -> str:
-    """A per-session form token; derived, so nothing more is stored."""
-    key = services.settings.secret_key.encode()
-    return hmac.new(key, b"csrf:" + session_id.encode(), hashlib.sha256).hexdigest()
+async def list_users(services: Services) -> list[User]:
+    return await users.list_users(services.db.reader)
 
 
 def setup_link(services: Services) -> str:
-    return f"{services.settings.base_url}/setup/{services.signer.issue_setup()}"
+    return f"{services.settings.base_url}{SETUP_PATH}{services.signer.issue_setup()}"
 
 
 async def setup_is_open(services: Services, token: str) -> bool:
@@ -172,47 +161,4 @@ async def setup_is_open(services: Services, token: str) -> bool:
         services.signer.verify_setup(token, max_age=SETUP_LINK_LIFETIME)
     except LinkError:
         return False
-    return await store.count_users(services.db.reader) == 0
-
-
-# API tokens: SHA-256, not argon2: the secret is 256 random bits, so there is nothing to
-# guess, and a hash lookup costs nothing per request.
-
-
-def _api_token_hash(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
-
-
-def api_token_name_problem(name: str) -> str | None:
-    if len(name.strip()) > MAX_API_TOKEN_NAME_CHARS:
-        return f"Use a name of at most {MAX_API_TOKEN_NAME_CHARS} characters."
-    if "\x00" in name:  # PostgreSQL's text cannot hold it
-        return "Remove the NUL character (\\0) from the name."
-    return None
-
-
-async def create_api_token(services: Services, user_id: int, name: str) -> str:
-    """A new API token for the user, to be shown once: only its hash is stored."""
-    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    async with services.db.transaction() as conn:
-        await store.insert_api_token(
-            conn, user_id, name.strip(), _api_token_hash(token), now=services.clock()
-        )
-    return token
-
-
-async def api_tokens(services: Services, user_id: int) -> list[store.ApiToken]:
-    return await store.api_tokens_of(services.db.reader, user_id)
-
-
-async def revoke_api_token(services: Services, user_id: int, token_id: int) -> bool:
-    """False if the user has no such token."""
-    async with services.db.transaction() as conn:
-        return await store.delete_api_token(conn, user_id, token_id)
-
-
-async def api_token_user(services: Services, token: str) -> store.User | None:
-    """Whose token this is; None for a revoked, unknown or malformed one."""
-    if not _API_TOKEN_SHAPE.fullmatch(token):
-        return None
-    return await store.api_token_user(services.db.reader, _api_token_hash(token))
+    return await users.count_users(services.db.reader) == 0

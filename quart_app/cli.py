@@ -8,10 +8,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import accounts, shares, store
+from . import accounts, api_tokens, sweep
 from .config import ConfigError, load_settings
-from .database import database_for
-from .serving import hypercorn_config, open_services, serve
+from .services import open_services
+from .serving import hypercorn_config, serve
+from .storage.opener import database_for
+from .storage.queries.users import list_users, user_by_name
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,14 +81,14 @@ async def _add_user(name: str, password: str, *, admin: bool) -> int:
 
 async def _list_users() -> int:
     async with open_services() as services:
-        for user in await store.list_users(services.db.reader):
+        for user in await list_users(services.db.reader):
             print(f"{user.name}\t{'admin' if user.is_admin else 'user'}")
     return 0
 
 
 async def _set_disabled(name: str, *, disabled: bool) -> int:
     async with open_services() as services:
-        user = await store.user_by_name(services.db.reader, name)
+        user = await user_by_name(services.db.reader, name)
         if user is None:
             print(f"oncelink: no user named {name!r}", file=sys.stderr)
             return 1
@@ -96,23 +98,23 @@ async def _set_disabled(name: str, *, disabled: bool) -> int:
 
 
 async def _create_token(user_name: str, label: str) -> int:
-    problem = accounts.api_token_name_problem(label)
+    problem = api_tokens.api_token_name_problem(label)
     if problem:
         print(f"oncelink: {problem}", file=sys.stderr)
         return 2
     async with open_services() as services:
-        user = await store.user_by_name(services.db.reader, user_name)
+        user = await user_by_name(services.db.reader, user_name)
         if user is None:
             print(f"oncelink: there is no user named {user_name!r}", file=sys.stderr)
             return 1
-        token = await accounts.create_api_token(services, user.id, label)
+        token = await api_tokens.create_api_token(services, user.id, label)
     print(token)  # the only line on stdout, so `TOKEN=$(oncelink token create ...)` works
     return 0
 
 
 async def _prune() -> int:
     async with open_services() as services:
-        report = await shares.sweep(services)
+        report = await sweep.sweep(services)
     print(f"{report.notes_erased} notes erased, {report.ledger_rows_pruned} ledger rows pruned")
     return 0
 

@@ -12,11 +12,13 @@ from typing import Any
 
 from hypercorn.logging import Logger as HypercornLogger
 
-_SECRET_PATH = re.compile(r"/(connect|setup)/[^\s\"'?#]*")
+from .paths import SECRET_PATHS
+
+_SECRET_PATH = re.compile(f"({'|'.join(map(re.escape, SECRET_PATHS))})" + r"[^\s\"'?#]*")
 
 
 def redact(text: str) -> str:
-    return _SECRET_PATH.sub(r"/\1/[redacted]", text)
+    return _SECRET_PATH.sub(r"\1[redacted]", text)
 
 
 class RedactingFilter(logging.Filter):

@@ -1,23 +1,20 @@
-"""The per-app objects views and commands share: settings, clock, signer, database, and the
-writer that redeems links."""
+"""The objects every part of oncelink shares, per app or command: settings, clock, signer,
+database, the redeemer that claims links, and the rate limits."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import cast
 
-from quart import Quart, current_app
-
-from .clock import Clock
-from .config import Settings
-from .database import Database, database_for, is_postgres, sqlite_path
-from .group_commit import GroupCommitWriter
-from .ratelimit import Limits
-from .redis_ratelimit import shared_limits
-from .tokens import LinkSigner
-from .transaction_writer import TransactionWriter
-
-EXTENSION_KEY = "oncelink"
+from .clock import Clock, system_clock
+from .config import Settings, load_settings
+from .links.tokens import LinkSigner
+from .paths import LINK_PATH
+from .ratelimit.local import Limits
+from .ratelimit.shared import shared_limits
+from .storage.base import Database, Redeemer
+from .storage.opener import storage_for
 
 
 @dataclass(frozen=True)
@@ -26,38 +23,33 @@ class Services:
     clock: Clock
     signer: LinkSigner
     db: Database
+    redeemer: Redeemer
     limits: Limits | None  # None when ONCELINK_RATE_LIMITS=off
-    writer: GroupCommitWriter | TransactionWriter  # redeems links
 
     def link_url(self, token: str) -> str:
         """Links are built from BASE_URL, never from the request's Host header."""
-        return f"{self.settings.base_url}/connect/{token}"
+        return f"{self.settings.base_url}{LINK_PATH}{token}"
 
 
 def build_services(settings: Settings, clock: Clock) -> Services:
+    """Everything wired up; nothing is opened or started yet."""
     signer = LinkSigner(settings.signing_keys, max_ttl=settings.max_ttl, clock=clock)
     limits = None
     if settings.rate_limits:
         redis_url = settings.redis_url
         limits = shared_limits(clock, redis_url) if redis_url else Limits.standard(clock)
-    db = database_for(settings.database)
-    # SQLite takes one writer at a time: batching claims into shared transactions pays.
-    # PostgreSQL runs transactions side by side and groups their commits itself.
-    writer: GroupCommitWriter | TransactionWriter = (
-        TransactionWriter(db, clock)
-        if is_postgres(settings.database)
-        else GroupCommitWriter(sqlite_path(settings.database), clock)
-    )
-    return Services(settings, clock, signer, db, limits, writer)
+    storage = storage_for(settings.database, clock)
+    return Services(settings, clock, signer, storage.db, storage.redeemer, limits)
 
 
-def install(app: Quart, services: Services) -> None:
-    app.extensions[EXTENSION_KEY] = services
-
-
-def services_of(app: Quart) -> Services:
-    return cast(Services, app.extensions[EXTENSION_KEY])
-
-
-def current_services() -> Services:
-    return services_of(current_app)
+@asynccontextmanager
+async def open_services(settings: Settings | None = None) -> AsyncIterator[Services]:
+    """Services with an open database, for commands that run outside a server."""
+    services = build_services(settings or load_settings(), system_clock)
+    await services.db.open()
+    await services.redeemer.start()
+    try:
+        yield services
+    finally:
+        await services.redeemer.stop()
+        await services.db.close()

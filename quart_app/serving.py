@@ -6,39 +6,25 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from hypercorn.config import Config
 from hypercorn.run import run
 
-from . import PROJECT_ROOT, accounts, store
-from .clock import system_clock
-from .config import Settings, load_settings
+from . import accounts
+from .config import load_settings
 from .redaction import RedactingAccessLogger
-from .services import Services, build_services
+from .resources import HYPERCORN_SETTINGS, resource
+from .services import Services, open_services
+from .storage.queries.users import count_users
 
 APPLICATION_PATH = "quart_app:create_app()"
-
-
-@asynccontextmanager
-async def open_services(settings: Settings | None = None) -> AsyncIterator[Services]:
-    """Services with an open database, for commands that run outside a server."""
-    services = build_services(settings or load_settings(), system_clock)
-    await services.db.open()
-    await services.writer.start()
-    try:
-        yield services
-    finally:
-        await services.writer.stop()
-        await services.db.close()
 
 
 def hypercorn_config(
     config_file: Path | None, *, host: str | None, port: int | None, workers: int | None
 ) -> Config:
-    path = config_file or PROJECT_ROOT / "hypercorn.toml"
+    path = config_file or resource(HYPERCORN_SETTINGS)
     config = Config.from_toml(path) if path.exists() else Config()
     config.application_path = APPLICATION_PATH
     config.logger_class = RedactingAccessLogger
@@ -52,7 +38,7 @@ def hypercorn_config(
 
 async def prepare(services: Services) -> str | None:
     """Migrate the database before workers start; the setup link if no user exists yet."""
-    if await store.count_users(services.db.reader) == 0:
+    if await count_users(services.db.reader) == 0:
         return accounts.setup_link(services)
     return None
 

@@ -9,18 +9,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from . import store
-from .database import Connection
-from .redeem import LinkState
+from .links.states import LinkState, signature_verdict
 from .services import Services
-from .tokens import LinkExpired, LinkInvalid
+from .storage.base import Connection
+from .storage.queries import ledger, users
+from .storage.queries import shares as queries
+from .storage.queries.shares import Share
+from .storage.queries.users import User
 
 MAX_NOTE_BYTES = 64 * 1024
 MAX_LABEL_CHARS = 200
 MIN_TTL = 300
 MAX_LINKS = 1000
-PRUNE_MARGIN = 60
-PRUNE_BATCH = 200
 # PostgreSQL's text cannot hold the NUL character; it is refused on every backend alike.
 NUL = "\x00"
 NUL_PROBLEM = "Remove the NUL character (\\0): it cannot be stored."
@@ -43,13 +43,13 @@ class IssuedLink:
 
 @dataclass(frozen=True)
 class CreatedShare:
-    share: store.Share
+    share: Share
     links: list[IssuedLink]
 
 
 @dataclass(frozen=True)
 class ShareStatus:
-    share: store.Share
+    share: Share
     uses: list[float]  # when each link was used, oldest first
     expired: bool
 
@@ -117,7 +117,7 @@ def could_be_share_id(text: str) -> bool:
 
 
 @asynccontextmanager
-async def _changing_shares_of(services: Services, owner: store.User) -> AsyncIterator[Connection]:
+async def _changing_shares_of(services: Services, owner: User) -> AsyncIterator[Connection]:
     """A write transaction that changes the owner's shares; once it committed, the owner's
     live dashboards hear of it, in every process."""
     async with services.db.transaction() as conn:
@@ -125,13 +125,11 @@ async def _changing_shares_of(services: Services, owner: store.User) -> AsyncIte
     await services.db.announce_change(owner.id)
 
 
-async def create_share(
-    services: Services, owner: store.User, request: ShareRequest
-) -> CreatedShare:
+async def create_share(services: Services, owner: User, request: ShareRequest) -> CreatedShare:
     """Store the note and issue its links. The caller has checked ``problems_with``."""
     share_id = new_share_id()
     async with _changing_shares_of(services, owner) as conn:
-        await store.insert_share(
+        await queries.insert_share(
             conn,
             share_id,
             owner.id,
@@ -141,21 +139,21 @@ async def create_share(
             now=services.clock(),
         )
         links = await _issue(services, conn, owner, share_id, request.links, request.ttl)
-        share = await store.share_of(conn, owner.id, share_id)
+        share = await queries.share_of(conn, owner.id, share_id)
     assert share is not None
     assert links is not None
     return CreatedShare(share, links)
 
 
 async def issue_links(
-    services: Services, owner: store.User, share_id: str, count: int, ttl: int | None
+    services: Services, owner: User, share_id: str, count: int, ttl: int | None
 ) -> list[IssuedLink] | None:
     """More links for a share; None if it is not the owner's or is closed. The caller has
     checked ``link_problems``."""
     if not could_be_share_id(share_id):
         return None
     async with _changing_shares_of(services, owner) as conn:
-        share = await store.share_of(conn, owner.id, share_id)
+        share = await queries.share_of(conn, owner.id, share_id)
         if share is None:
             return None
         # MAX_TTL may have been lowered since the share was made.
@@ -164,13 +162,13 @@ async def issue_links(
 
 
 async def _issue(
-    services: Services, conn: store.Conn, owner: store.User, share_id: str, count: int, ttl: int
+    services: Services, conn: Connection, owner: User, share_id: str, count: int, ttl: int
 ) -> list[IssuedLink] | None:
     # The generation is read inside the transaction, so "revoke all" cannot slip between.
-    user = await store.user_by_id(conn, owner.id)
+    user = await users.user_by_id(conn, owner.id)
     assert user is not None
     expires_at = int(services.clock()) + ttl
-    if not await store.record_issued_links(conn, share_id, count, expires_at):
+    if not await queries.record_issued_links(conn, share_id, count, expires_at):
         return None
     issue = services.signer.issue
     return [
@@ -182,94 +180,57 @@ async def _issue(
 
 
 async def list_shares(
-    services: Services, owner: store.User, *, limit: int, before: int | None = None
+    services: Services, owner: User, *, limit: int, before: int | None = None
 ) -> list[ShareStatus]:
     conn = services.db.reader
-    shares = await store.shares_page(conn, owner.id, limit=limit, before=before)
-    uses = await store.uses_of(conn, (share.id for share in shares))
+    shares = await queries.shares_page(conn, owner.id, limit=limit, before=before)
+    uses = await queries.uses_of(conn, (share.id for share in shares))
     now = services.clock()
     return [ShareStatus(share, uses[share.id], share.expires_at <= now) for share in shares]
 
 
-async def share_status(services: Services, owner: store.User, share_id: str) -> ShareStatus | None:
+async def share_status(services: Services, owner: User, share_id: str) -> ShareStatus | None:
     if not could_be_share_id(share_id):
         return None
-    share = await store.share_of(services.db.reader, owner.id, share_id)
+    share = await queries.share_of(services.db.reader, owner.id, share_id)
     if share is None:
         return None
-    uses = await store.uses_of(services.db.reader, [share_id])
+    uses = await queries.uses_of(services.db.reader, [share_id])
     return ShareStatus(share, uses[share_id], share.expires_at <= services.clock())
 
 
-async def revoke_share(services: Services, owner: store.User, share_id: str) -> bool:
+async def revoke_share(services: Services, owner: User, share_id: str) -> bool:
     """Burn every link of the share and erase its note; False if it is not the owner's."""
     if not could_be_share_id(share_id):
         return False
     async with _changing_shares_of(services, owner) as conn:
-        return await store.revoke_share(conn, owner.id, share_id, now=services.clock())
+        return await queries.revoke_share(conn, owner.id, share_id, now=services.clock())
 
 
-async def revoke_all_links(services: Services, owner: store.User) -> None:
+async def revoke_all_links(services: Services, owner: User) -> None:
     """Every link the owner ever issued stops working, with no per-link write; the counts
     of the owner's shares say so, and their notes, which no link can reach now, are erased."""
     async with _changing_shares_of(services, owner) as conn:
-        await store.bump_link_generation(conn, owner.id)
-        await store.revoke_unspent_links(conn, owner.id)
+        await users.bump_link_generation(conn, owner.id)
+        await queries.revoke_unspent_links(conn, owner.id)
 
 
-async def revoke_link(services: Services, owner: store.User, link: str) -> LinkState:
-    """Revoke one pasted link. Answers REVOKED, or why not: USED, EXPIRED or INVALID
+async def revoke_link(services: Services, owner: User, token: str) -> LinkState:
+    """Revoke one link by its token. Answers REVOKED, or why not: USED, EXPIRED or INVALID
     (which includes links of other users' shares, so they cannot be probed)."""
-    token = link.strip().rsplit("/connect/", 1)[-1].split("?", 1)[0].split("#", 1)[0]
-    try:
-        claims = services.signer.verify(token)
-    except LinkExpired:
-        return LinkState.EXPIRED
-    except LinkInvalid:
-        return LinkState.INVALID
+    claims = signature_verdict(services.signer, token)
+    if isinstance(claims, LinkState):
+        return claims
     async with _changing_shares_of(services, owner) as conn:
-        share = await store.share_of(conn, owner.id, claims.share_id, lock=True)
+        share = await queries.share_of(conn, owner.id, claims.share_id, lock=True)
         if share is None:
             return LinkState.INVALID
-        user = await store.user_by_id(conn, owner.id)
+        user = await users.user_by_id(conn, owner.id)
         if share.revoked_at is not None or (user and user.link_generation != claims.generation):
             return LinkState.REVOKED  # already dead: counting it again would skew the share
         now = services.clock()
-        if not await store.claim(conn, claims.jti, claims.share_id, now=now, revoke=True):
-            entry = await store.ledger_entry(conn, claims.jti)
+        if not await ledger.claim(conn, claims.jti, claims.share_id, now=now, revoke=True):
+            entry = await ledger.ledger_entry(conn, claims.jti)
             return LinkState.REVOKED if entry and entry.revoked else LinkState.USED
-        await store.count_use(conn, claims.share_id, revoked=True)
+        await ledger.count_use(conn, claims.share_id, revoked=True)
     return LinkState.REVOKED
-
-
-@dataclass(frozen=True)
-class SweepReport:
-    notes_erased: int
-    ledger_rows_pruned: int
-    reveals_deleted: int
-
-
-async def sweep(services: Services) -> SweepReport:
-    """Erase notes no link can reach and the sealed copies kept for re-viewing once their
-    time is up; prune ledger rows no token can match any more.
-
-    Deletes in small batches, each its own transaction, so redemptions never wait long."""
-    async with services.db.sweeping():
-        return await _sweep(services)
-
-
-async def _sweep(services: Services) -> SweepReport:
-    now = services.clock()
-    async with services.db.transaction() as conn:
-        owners = await store.erase_spent_notes(conn, now=now)
-        reveals = await store.delete_expired_reveals(conn, now=now)
-        await store.delete_expired_sessions(conn, now=now)
-    for owner_id in set(owners):  # their dashboards show which notes are gone
-        await services.db.announce_change(owner_id)
-    pruned, before = 0, now - services.settings.max_ttl - PRUNE_MARGIN
-    while True:
-        async with services.db.transaction() as conn:
-            count = await store.prune_ledger(conn, before=before, batch=PRUNE_BATCH)
-        pruned += count
-        if count < PRUNE_BATCH:
-            return SweepReport(len(owners), pruned, reveals)

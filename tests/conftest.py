@@ -29,15 +29,17 @@ from quart.testing import QuartClient
 from quart.wrappers import Response as TestResponse
 
 from quart_app import accounts, create_app
-from quart_app.accounts import NewUser, add_user, create_api_token
+from quart_app.accounts import NewUser, add_user
+from quart_app.api_tokens import create_api_token
 from quart_app.clock import FrozenClock
 from quart_app.config import Settings
-from quart_app.database import database_for, is_postgres
-from quart_app.postgres_database import postgres_sql
-from quart_app.redeem import redeem_link
-from quart_app.services import Services, services_of
+from quart_app.links.redemption import redeem_link
+from quart_app.services import Services
 from quart_app.shares import CreatedShare, ShareRequest, create_share
-from quart_app.store import User, user_by_name
+from quart_app.storage.opener import database_for, is_postgres
+from quart_app.storage.postgres.backend import postgres_sql
+from quart_app.storage.queries.users import User, user_by_name
+from quart_app.web.context import services_of
 
 from .apiclient import ApiClient
 from .servers import PostgresServer, postgres_server, redis_server

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import httpx
 
-from quart_app import store
 from quart_app.accounts import NewUser, add_user
 from quart_app.config import Settings, load_settings
-from quart_app.serving import open_services
+from quart_app.services import open_services
 from quart_app.shares import ShareRequest, create_share
+from quart_app.storage.queries.users import user_by_name
 
 from .conftest import PASSWORD, SIGNING_KEY
 
@@ -144,9 +144,9 @@ async def issue_links(
 ) -> list[str]:
     """Create a share with ``count`` links on the server's database; return their URLs."""
     async with open_services(server.settings) as services:
-        if await store.user_by_name(services.db.reader, owner) is None:
+        if await user_by_name(services.db.reader, owner) is None:
             await add_user(services, NewUser(owner, PASSWORD), is_admin=False)
-        user = await store.user_by_name(services.db.reader, owner)
+        user = await user_by_name(services.db.reader, owner)
         assert user is not None
         created = await create_share(services, user, ShareRequest(note, "", 3600, count))
     return [link.url for link in created.links]

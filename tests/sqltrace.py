@@ -16,12 +16,12 @@ async def recorded_sql(services: Services) -> AsyncIterator[list[str]]:
     connections = [services.db.reader, services.db._writer]
     for conn in connections:
         assert conn is not None
-        await conn.set_trace_callback(statements.append)
-    batches = services.writer.transactions
+        await conn.raw.set_trace_callback(statements.append)
+    batches = services.redeemer.transactions
     try:
         yield statements
     finally:
         for conn in connections:
             assert conn is not None
-            await conn.set_trace_callback(None)
-        statements += ["<group commit>"] * (services.writer.transactions - batches)
+            await conn.raw.set_trace_callback(None)
+        statements += ["<group commit>"] * (services.redeemer.transactions - batches)

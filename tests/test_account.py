@@ -6,7 +6,7 @@ from quart import Quart
 from quart.testing import QuartClient
 
 from quart_app.services import Services
-from quart_app.store import User
+from quart_app.storage.queries.users import User
 
 from .apiclient import ApiClient
 from .conftest import PASSWORD, Browser, log_in, make_user, share_for, token_of

@@ -7,11 +7,11 @@ from dataclasses import replace
 import pytest
 from quart.testing import QuartClient
 
-from quart_app import accounts, create_app
+from quart_app import api_tokens, create_app
 from quart_app.clock import FrozenClock, iso_utc
 from quart_app.config import Settings
 from quart_app.services import Services
-from quart_app.store import User
+from quart_app.storage.queries.users import User
 
 from .apiclient import JSON_ACCEPT, ApiClient, body_of, connect_path
 from .conftest import BASE_URL, START, Browser, make_user, share_for
@@ -223,8 +223,8 @@ async def test_a_revoked_api_token_answers_401(
     api: ApiClient, services: Services, user: User
 ) -> None:
     assert (await api.get("/shares")).status_code == 200
-    (token,) = await accounts.api_tokens(services, user.id)
-    await accounts.revoke_api_token(services, user.id, token.id)
+    (token,) = await api_tokens.tokens_of(services, user.id)
+    await api_tokens.revoke_api_token(services, user.id, token.id)
     response = await api.post("/shares", {"note": "n"})
     assert response.status_code == 401
     assert (await body_of(response))["error"] == "This API token is not valid."
@@ -239,8 +239,8 @@ async def test_scheme_name_is_case_insensitive_and_tokens_act_for_their_user(
     client: QuartClient, services: Services, user: User
 ) -> None:
     other = await make_user(services, "user2")
-    theirs = await accounts.create_api_token(services, other.id, "")
-    mine = await accounts.create_api_token(services, user.id, "")
+    theirs = await api_tokens.create_api_token(services, other.id, "")
+    mine = await api_tokens.create_api_token(services, user.id, "")
     await ApiClient(client, theirs).post("/shares", {"note": "theirs"})
     response = await client.get("/api/v1/shares", headers={"Authorization": f"bearer {mine}"})
     assert (await body_of(response))["shares"] == []

@@ -9,7 +9,7 @@ from openapi_spec_validator import validate
 from quart import Quart
 from quart.testing import QuartClient
 
-from quart_app.security import CONTENT_SECURITY_POLICY
+from quart_app.web.security import CONTENT_SECURITY_POLICY
 
 from .apiclient import body_of
 

@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker
 
-from quart_app.views.api import routes
+from quart_app.web.api.routes import routes
 
 from .conftest import BACKENDS, PASSWORD, fresh_database
 from .live import LiveServer, live_server

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from quart.testing import QuartClient
 
-from quart_app import accounts
+from quart_app import api_tokens
 from quart_app.services import Services
-from quart_app.store import User
+from quart_app.storage.queries.users import User
 
 from .conftest import Browser, make_user
 from .test_cli import oncelink
@@ -20,9 +20,9 @@ from .test_cli import oncelink
 async def test_a_token_names_its_user_and_only_its_hash_is_stored(
     services: Services, user: User
 ) -> None:
-    token = await accounts.create_api_token(services, user.id, "deploy bot")
+    token = await api_tokens.create_api_token(services, user.id, "deploy bot")
     assert re.fullmatch(r"olk_[A-Za-z0-9_-]{43}", token)
-    found = await accounts.api_token_user(services, token)
+    found = await api_tokens.api_token_user(services, token)
     assert found is not None
     assert found.name == "user1"
     rows = await services.db.reader.execute_fetchall("SELECT name, token_hash FROM api_tokens")
@@ -32,22 +32,22 @@ async def test_a_token_names_its_user_and_only_its_hash_is_stored(
 async def test_unknown_malformed_and_revoked_tokens_name_nobody(
     services: Services, user: User
 ) -> None:
-    token = await accounts.create_api_token(services, user.id, "")
-    (listed,) = await accounts.api_tokens(services, user.id)
+    token = await api_tokens.create_api_token(services, user.id, "")
+    (listed,) = await api_tokens.tokens_of(services, user.id)
     for guess in ("", "olk_", token[:-1], token + "A", token[:-1] + "!", "Bearer " + token):
-        assert await accounts.api_token_user(services, guess) is None
-    assert await accounts.revoke_api_token(services, user.id, listed.id)
-    assert await accounts.api_token_user(services, token) is None
-    assert not await accounts.revoke_api_token(services, user.id, listed.id)
+        assert await api_tokens.api_token_user(services, guess) is None
+    assert await api_tokens.revoke_api_token(services, user.id, listed.id)
+    assert await api_tokens.api_token_user(services, token) is None
+    assert not await api_tokens.revoke_api_token(services, user.id, listed.id)
 
 
 async def test_users_cannot_revoke_each_others_tokens(services: Services, user: User) -> None:
     other = await make_user(services, "user2")
-    token = await accounts.create_api_token(services, other.id, "theirs")
-    (theirs,) = await accounts.api_tokens(services, other.id)
-    assert not await accounts.revoke_api_token(services, user.id, theirs.id)
-    assert await accounts.api_token_user(services, token) is not None
-    assert await accounts.api_tokens(services, user.id) == []
+    token = await api_tokens.create_api_token(services, other.id, "theirs")
+    (theirs,) = await api_tokens.tokens_of(services, other.id)
+    assert not await api_tokens.revoke_api_token(services, user.id, theirs.id)
+    assert await api_tokens.api_token_user(services, token) is not None
+    assert await api_tokens.tokens_of(services, user.id) == []
 
 
 def tokens_in(page: str) -> list[str]:
@@ -70,8 +70,8 @@ async def test_token_page_shows_a_new_token_once_and_lists_it_by_name(browser: B
 async def test_revoking_a_token_on_the_page_locks_its_scripts_out(
     browser: Browser, services: Services, user: User
 ) -> None:
-    token = await accounts.create_api_token(services, user.id, "old script")
-    (listed,) = await accounts.api_tokens(services, user.id)
+    token = await api_tokens.create_api_token(services, user.id, "old script")
+    (listed,) = await api_tokens.tokens_of(services, user.id)
     revoked = await browser.post(f"/tokens/{listed.id}/revoke")
     assert revoked.status_code == 303
     page = await (await browser.get("/tokens")).get_data(as_text=True)
@@ -85,10 +85,10 @@ async def test_token_page_refuses_other_users_tokens_and_long_names(
     browser: Browser, services: Services
 ) -> None:
     other = await make_user(services, "user2")
-    await accounts.create_api_token(services, other.id, "theirs")
-    (theirs,) = await accounts.api_tokens(services, other.id)
+    await api_tokens.create_api_token(services, other.id, "theirs")
+    (theirs,) = await api_tokens.tokens_of(services, other.id)
     assert (await browser.post(f"/tokens/{theirs.id}/revoke")).status_code == 404
-    assert len(await accounts.api_tokens(services, other.id)) == 1
+    assert len(await api_tokens.tokens_of(services, other.id)) == 1
     too_long = await browser.post("/tokens", {"name": "n" * 101})
     assert too_long.status_code == 422
     assert "at most 100 characters" in await too_long.get_data(as_text=True)
@@ -98,7 +98,7 @@ async def test_token_page_needs_a_login_and_its_forms_the_csrf_token(
     client: QuartClient, browser: Browser, services: Services, user: User
 ) -> None:
     assert (await client.post("/tokens", form={"name": "x"})).status_code == 403
-    assert await accounts.api_tokens(services, user.id) == []
+    assert await api_tokens.tokens_of(services, user.id) == []
     await client.post("/logout", form={"csrf": browser.csrf})
     response = await client.get("/tokens")
     assert response.status_code == 302

@@ -9,7 +9,7 @@ from quart.testing import QuartClient
 
 from quart_app.accounts import NewUser, add_user, setup_link
 from quart_app.services import Services
-from quart_app.store import User, count_users, user_by_name
+from quart_app.storage.queries.users import User, count_users, user_by_name
 
 from .conftest import PASSWORD, log_in
 

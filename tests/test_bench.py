@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from quart_app import PROJECT_ROOT
+from quart_app.resources import CHECKOUT
 
 
 @pytest.mark.parametrize(
@@ -38,10 +38,10 @@ def test_the_scale_out_benchmark_prints_a_row_per_backend_and_instance_count() -
 
 
 def run_tiny(script: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": f"{PROJECT_ROOT}{os.pathsep}{PROJECT_ROOT / 'bench'}"}
+    env = {**os.environ, "PYTHONPATH": f"{CHECKOUT}{os.pathsep}{CHECKOUT / 'bench'}"}
     result = subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "bench" / script), "--tiny"],
-        cwd=PROJECT_ROOT,
+        [sys.executable, str(CHECKOUT / "bench" / script), "--tiny"],
+        cwd=CHECKOUT,
         capture_output=True,
         text=True,
         timeout=300,

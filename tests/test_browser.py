@@ -15,12 +15,13 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from quart_app import store
 from quart_app.accounts import NewUser, add_user
 from quart_app.clock import FrozenClock
-from quart_app.serving import open_services
+from quart_app.links.tokens import LinkSigner
+from quart_app.services import open_services
 from quart_app.shares import ShareRequest, create_share, revoke_share
-from quart_app.tokens import LinkSigner
+from quart_app.storage.queries.shares import shares_page
+from quart_app.storage.queries.users import user_by_name
 
 from .browsing import CHROMIUM, CHROMIUM_ARGS, Problems, clipboard, new_context, screenshot
 from .conftest import PASSWORD
@@ -59,7 +60,7 @@ def problems() -> Iterator[Problems]:
 async def add_user_with_share(server: LiveServer, name: str, links: int = 1) -> list[str]:
     async with open_services(server.settings) as services:
         await add_user(services, NewUser(name, PASSWORD), is_admin=False)
-        user = await store.user_by_name(services.db.reader, name)
+        user = await user_by_name(services.db.reader, name)
         assert user is not None
         created = await create_share(services, user, ShareRequest(NOTE, "", 3600, links))
     return [link.url for link in created.links]
@@ -187,9 +188,9 @@ async def test_every_recipient_page_says_plainly_what_happened(
     async with httpx.AsyncClient() as client:
         await client.post(used, headers={"Accept": "application/json"})
     async with open_services(server.settings) as services:
-        owner = await store.user_by_name(services.db.reader, "carol")
+        owner = await user_by_name(services.db.reader, "carol")
         assert owner is not None
-        [share] = await store.shares_page(services.db.reader, owner.id, limit=1)
+        [share] = await shares_page(services.db.reader, owner.id, limit=1)
     share_id = share.id
     expired = expired_link(server, share_id)
     invalid = server.base_url + "/connect/not-a-real-link"

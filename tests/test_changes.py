@@ -10,12 +10,14 @@ import time
 import pytest
 
 from quart_app.clock import FrozenClock
-from quart_app.database import database_for
-from quart_app.postgres_database import LISTENER_NAME
-from quart_app.redeem import LinkState, redeem_link
+from quart_app.links.redemption import redeem_link
+from quart_app.links.states import LinkState
 from quart_app.services import Services
-from quart_app.shares import revoke_all_links, revoke_link, revoke_share, sweep
-from quart_app.store import User
+from quart_app.shares import revoke_all_links, revoke_link, revoke_share
+from quart_app.storage.opener import database_for
+from quart_app.storage.postgres.notify import LISTENER_NAME
+from quart_app.storage.queries.users import User
+from quart_app.sweep import sweep
 
 from .conftest import make_user, query_directly, share_for, token_of
 
@@ -52,13 +54,6 @@ async def test_a_change_made_by_another_instance_arrives(services: Services, use
         await other.close()
 
 
-async def test_wait_for_change_is_a_watch_of_one_wait(services: Services, user: User) -> None:
-    waiting = asyncio.create_task(services.db.wait_for_change(user.id, WITHIN))
-    await asyncio.sleep(0.1)  # the watch opens before the change is made
-    await redeem_one(services, user)
-    assert await waiting
-
-
 async def test_every_change_to_a_users_shares_wakes_their_watch(
     services: Services, user: User
 ) -> None:
@@ -67,7 +62,7 @@ async def test_every_change_to_a_users_shares_wakes_their_watch(
         assert await watch.wait(WITHIN), "created"
         await redeem_link(services, token_of(created.links[0].url))
         assert await watch.wait(WITHIN), "redeemed"
-        await revoke_link(services, user, created.links[1].url)
+        await revoke_link(services, user, token_of(created.links[1].url))
         assert await watch.wait(WITHIN), "link revoked"
         await revoke_share(services, user, created.share.id)
         assert await watch.wait(WITHIN), "share revoked"
@@ -99,7 +94,7 @@ async def test_every_change_to_a_users_shares_moves_their_stamp(
     seen.append(await stamp())
     await redeem_link(services, token_of(created.links[0].url))
     seen.append(await stamp())
-    await revoke_link(services, user, created.links[1].url)
+    await revoke_link(services, user, token_of(created.links[1].url))
     seen.append(await stamp())
     await revoke_share(services, user, created.share.id)
     seen.append(await stamp())

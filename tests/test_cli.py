@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from quart_app.database import schema_versions
+from quart_app.storage.sqlite.backend import schema as sqlite_schema
 
 from .live import ONCELINK
 
@@ -96,7 +96,7 @@ def test_disabling_a_user_from_the_command_line(cli: Cli) -> None:
 
 
 def test_migrate_brings_a_new_database_up_to_date_once(tmp_path: Path, empty_database: str) -> None:
-    latest = schema_versions("schema.sql")[-1][0]
+    latest = sqlite_schema()[-1][0]
     first = oncelink(tmp_path, "migrate", database=empty_database)
     assert first.returncode == 0, first.stderr
     assert first.stdout == f"migrated the schema from version 0 to {latest}\n"

@@ -11,7 +11,7 @@ from quart.testing import QuartClient
 
 from quart_app.clock import FrozenClock
 from quart_app.services import Services
-from quart_app.store import User
+from quart_app.storage.queries.users import User
 
 from .conftest import Browser, make_user, share_for, token_of
 

@@ -6,18 +6,21 @@ import asyncio
 import contextlib
 import logging
 import stat
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiosqlite
 import pytest
 
-from quart_app import sqlite_checkpoints
-from quart_app.database import database_for, schema_versions, sqlite_path
-from quart_app.postgres_database import postgres_sql
-from quart_app.sqlite_database import SqliteDatabase, connect
-from quart_app.writelock import WriteLock
+from quart_app.storage.opener import database_for, sqlite_path
+from quart_app.storage.postgres.backend import postgres_sql
+from quart_app.storage.postgres.backend import schema as postgres_schema
+from quart_app.storage.sqlite import checkpoints as sqlite_checkpoints
+from quart_app.storage.sqlite.backend import SqliteDatabase
+from quart_app.storage.sqlite.backend import schema as sqlite_schema
+from quart_app.storage.sqlite.connections import connect
+from quart_app.storage.sqlite.writelock import WriteLock
 
 from .conftest import query_directly
 from .servers import PostgresServer
@@ -67,25 +70,27 @@ async def test_processes_starting_together_migrate_once(empty_database: str) -> 
         await asyncio.gather(*(db.open() for db in databases))
     finally:
         await asyncio.gather(*(db.close() for db in databases))
-    latest = schema_versions("schema.sql")[-1][0]
+    latest = sqlite_schema()[-1][0]
     again = await database_for(empty_database).migrate()
     assert (again.before, again.after) == (latest, latest)
 
 
 async def test_migrating_a_new_database_reports_every_version(empty_database: str) -> None:
     migration = await database_for(empty_database).migrate()
-    assert (migration.before, migration.after) == (0, schema_versions("schema.sql")[-1][0])
+    assert (migration.before, migration.after) == (0, sqlite_schema()[-1][0])
 
 
-@pytest.mark.parametrize("schema", ["schema.sql", "schema_postgresql.sql"])
-def test_schema_versions_are_numbered_one_by_one(schema: str) -> None:
-    numbers = [number for number, _ in schema_versions(schema)]
+@pytest.mark.parametrize("schema", [sqlite_schema, postgres_schema])
+def test_schema_versions_are_numbered_one_by_one(
+    schema: Callable[[], list[tuple[int, list[str]]]],
+) -> None:
+    numbers = [number for number, _ in schema()]
     assert numbers == list(range(1, len(numbers) + 1))
-    assert all(statements for _, statements in schema_versions(schema))
+    assert all(statements for _, statements in schema())
 
 
 def test_a_trigger_in_the_schema_is_kept_as_one_statement() -> None:
-    statements = [s for _, section in schema_versions("schema.sql") for s in section]
+    statements = [s for _, section in sqlite_schema() for s in section]
     triggers = [s for s in statements if s.startswith("CREATE TRIGGER")]
     assert triggers
     assert all(t.endswith("END;") and t.count(";") >= 2 for t in triggers)
@@ -93,7 +98,7 @@ def test_a_trigger_in_the_schema_is_kept_as_one_statement() -> None:
 
 
 def test_both_backends_have_every_schema_version() -> None:
-    sqlite, postgres = (schema_versions(s) for s in ("schema.sql", "schema_postgresql.sql"))
+    sqlite, postgres = sqlite_schema(), postgres_schema()
     assert [number for number, _ in sqlite] == [number for number, _ in postgres]
 
 
@@ -131,7 +136,7 @@ def test_placeholders_are_numbered_for_postgresql_but_not_inside_strings() -> No
 async def test_both_schemas_have_the_same_tables_and_columns(
     tmp_path: Path, postgres: PostgresServer
 ) -> None:
-    """store.py's one SQL text needs the same names on both: a column added to one schema
+    """The queries' one SQL text needs the same names on both: a column added to one schema
     and not the other fails here rather than in production."""
     sqlite_location = str(tmp_path / "db.sqlite3")
     await database_for(sqlite_location).migrate()
@@ -225,7 +230,7 @@ async def checkpointing(
     db = SqliteDatabase(tmp_path / "db.sqlite3")
     await db.open()
     conn = await connect(db.path)
-    locks = sqlite_checkpoints.Locks(WriteLock(db.path), WriteLock(db.path, purpose="sweep"))
+    locks = sqlite_checkpoints.Locks.of(db.path)
     writers = WriteLock(db.path)
     for lock in (*locks, writers):
         lock.open()

@@ -9,9 +9,10 @@ import pytest
 from quart import Quart, Response, request
 from quart.testing import QuartClient
 
-from quart_app.errors import MESSAGES
+from quart_app.links.redemption import Redemption
 from quart_app.services import Services
-from quart_app.store import Redemption, User
+from quart_app.storage.queries.users import User
+from quart_app.web.errors import MESSAGES
 
 from .conftest import share_for, token_of
 
@@ -92,7 +93,7 @@ async def test_a_failed_redemption_answers_500_as_the_app_does(
     async def broken(claim: object) -> Redemption:
         raise RuntimeError("disk I/O error")
 
-    monkeypatch.setattr(services.writer, "redeem", broken)
+    monkeypatch.setattr(services.redeemer, "redeem", broken)
     with caplog.at_level(logging.ERROR):
         failed = await client.post("/connect/" + token, headers=JSON)
     assert failed.status_code == 500

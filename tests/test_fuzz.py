@@ -26,8 +26,8 @@ from quart.testing import QuartClient
 
 from quart_app import create_app
 from quart_app.clock import FrozenClock
-from quart_app.services import services_of
-from quart_app.tokens import LinkError
+from quart_app.links.tokens import LinkError
+from quart_app.web.context import services_of
 
 from .conftest import (
     BACKENDS,

@@ -11,10 +11,11 @@ from collections import Counter
 
 import pytest
 
-from quart_app.redeem import LinkState, redeem_link
+from quart_app.links.redemption import redeem_link
+from quart_app.links.states import LinkState
 from quart_app.services import Services
 from quart_app.shares import revoke_link, share_status
-from quart_app.store import User
+from quart_app.storage.queries.users import User
 
 from .conftest import query_directly, share_for, token_of
 
@@ -35,8 +36,8 @@ async def test_many_links_redeemed_together_each_win_once_and_are_on_disk(
     tokens = [token_of(link.url) for link in created.links]
     views = await asyncio.gather(*(redeem_link(services, t) for t in tokens * 3))
     assert Counter(view.state for view in views) == {LinkState.GRANTED: 200, LinkState.USED: 400}
-    assert services.writer.claims == 600
-    assert services.writer.transactions < 600 / 10  # claims really shared transactions
+    assert services.redeemer.claims == 600
+    assert services.redeemer.transactions < 600 / 10  # claims really shared transactions
     # A separate connection, as another process would see the file: all 200 committed.
     location = services.settings.database
     [(rows,)] = await query_directly(location, "SELECT count(*) FROM redemptions WHERE revoked = 0")
@@ -66,7 +67,8 @@ async def test_revoking_and_redeeming_a_link_at_once_settle_on_one_of_them(
     created = await share_for(services, user, links=40)
     races = [
         asyncio.gather(
-            redeem_link(services, token_of(link.url)), revoke_link(services, user, link.url)
+            redeem_link(services, token_of(link.url)),
+            revoke_link(services, user, token_of(link.url)),
         )
         for link in created.links
     ]

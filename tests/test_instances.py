@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from quart_app.clock import system_clock
-from quart_app.tokens import LinkSigner
+from quart_app.links.tokens import LinkSigner
 
 from . import rawhttp
 from .conftest import PASSWORD, SIGNING_KEY, query_directly

@@ -7,10 +7,10 @@ from quart import Quart
 from quart.testing import QuartClient
 
 from quart_app.clock import FrozenClock
+from quart_app.links.tokens import LinkSigner
 from quart_app.services import Services
 from quart_app.shares import revoke_all_links, revoke_share
-from quart_app.store import User
-from quart_app.tokens import LinkSigner
+from quart_app.storage.queries.users import User
 
 from .conftest import share_for, token_of
 

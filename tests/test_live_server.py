@@ -15,8 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from quart_app import PROJECT_ROOT, store
-from quart_app.serving import open_services
+from quart_app.resources import CHECKOUT
+from quart_app.services import open_services
+from quart_app.storage.queries.shares import shares_page, uses_of
+from quart_app.storage.queries.users import user_by_name
 
 from . import rawhttp
 from .conftest import BACKENDS, PASSWORD, fresh_database
@@ -64,10 +66,10 @@ async def test_twenty_links_raced_at_once_each_have_one_winner(server: LiveServe
     for url in urls:
         assert statuses[url] == Counter({200: 1, 410: 199}), url
     async with open_services(server.settings) as services:
-        owner = await store.user_by_name(services.db.reader, "bulk")
+        owner = await user_by_name(services.db.reader, "bulk")
         assert owner is not None
-        [share] = await store.shares_page(services.db.reader, owner.id, limit=5)
-        uses = await store.uses_of(services.db.reader, [share.id])
+        [share] = await shares_page(services.db.reader, owner.id, limit=5)
+        uses = await uses_of(services.db.reader, [share.id])
     assert share.links_used == 20
     assert len(uses[share.id]) == 20
     assert share.note_erased  # every link used: the note is gone from the database
@@ -132,7 +134,7 @@ async def test_restart_keeps_users_shares_and_used_links(tmp_path: Path, databas
 
 
 def test_project_config_drops_stalled_clients() -> None:
-    config = tomllib.loads((PROJECT_ROOT / "hypercorn.toml").read_text())
+    config = tomllib.loads((CHECKOUT / "hypercorn.toml").read_text())
     assert 0 < config["read_timeout"] <= 30
     assert 0 < config["keep_alive_timeout"] <= 10
 
@@ -141,7 +143,7 @@ async def test_a_client_that_trickles_its_headers_is_disconnected(tmp_path: Path
     """Slowloris: a byte now and then, never a whole request. Hypercorn's idle timer
     (keep_alive_timeout) drops it; read_timeout drops one that goes silent."""
     config = tmp_path / "hypercorn.toml"
-    project = (PROJECT_ROOT / "hypercorn.toml").read_text()
+    project = (CHECKOUT / "hypercorn.toml").read_text()
     for name in ("read_timeout", "keep_alive_timeout"):
         project = re.sub(rf"(?m)^{name} = \d+$", f"{name} = 1", project)
     config.write_text(project)

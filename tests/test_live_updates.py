@@ -14,11 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from quart_app import store
 from quart_app.accounts import NewUser, add_user
-from quart_app.redeem import redeem_link
-from quart_app.serving import open_services
+from quart_app.links.redemption import redeem_link
+from quart_app.services import open_services
 from quart_app.shares import ShareRequest, create_share
+from quart_app.storage.queries.users import user_by_name
 
 from .conftest import PASSWORD, token_of
 from .live import LiveServer, live_server
@@ -35,7 +35,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 async def user_with_share(server: LiveServer, name: str, links: int) -> list[str]:
     async with open_services(server.settings) as services:
         await add_user(services, NewUser(name, PASSWORD), is_admin=False)
-        user = await store.user_by_name(services.db.reader, name)
+        user = await user_by_name(services.db.reader, name)
         assert user is not None
         created = await create_share(services, user, ShareRequest("note", "", 3600, links))
     return [link.url for link in created.links]

@@ -13,7 +13,7 @@ from quart.testing import QuartClient
 
 from quart_app.clock import FrozenClock
 from quart_app.services import Services
-from quart_app.store import User
+from quart_app.storage.queries.users import User
 
 from .conftest import Browser, share_for, token_of
 from .sqltrace import recorded_sql

@@ -10,11 +10,12 @@ import pytest
 from quart import Quart
 from quart.testing import QuartClient
 
-from quart_app import PROJECT_ROOT, create_app
+from quart_app import create_app
 from quart_app.clock import FrozenClock
-from quart_app.security import CONTENT_SECURITY_POLICY
-from quart_app.services import services_of
-from quart_app.store import User
+from quart_app.resources import CHECKOUT
+from quart_app.storage.queries.users import User
+from quart_app.web.context import services_of
+from quart_app.web.security import CONTENT_SECURITY_POLICY
 
 from .apiclient import ApiClient
 from .conftest import PASSWORD, SIGNING_KEY, Browser, make_settings, make_user, share_for, token_of
@@ -32,7 +33,7 @@ async def test_every_html_page_carries_the_strict_csp(client: QuartClient, path:
 
 
 def test_templates_have_no_inline_script_style_or_handlers() -> None:
-    for template in (PROJECT_ROOT / "templates").glob("*.html"):
+    for template in (CHECKOUT / "templates").glob("*.html"):
         text = template.read_text()
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), template.name
         assert "<style" not in text, template.name

@@ -12,10 +12,10 @@ import pytest
 from quart.testing import QuartClient
 from quart.testing.connections import TestHTTPConnection as Connection
 
-from quart_app.redeem import redeem_link
+from quart_app.links.redemption import redeem_link
 from quart_app.services import Services
-from quart_app.store import User
-from quart_app.views import live
+from quart_app.storage.queries.users import User
+from quart_app.web.views import live
 
 from .conftest import Browser, share_for, token_of
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from quart_app.clock import FrozenClock, in_words
-from quart_app.redeem import LinkState, redeem_link
+from quart_app.links.redemption import redeem_link
+from quart_app.links.states import LinkState
 from quart_app.services import Services
 from quart_app.shares import (
     ShareStatus,
@@ -12,7 +13,7 @@ from quart_app.shares import (
     revoke_link,
     revoke_share,
 )
-from quart_app.store import User, user_by_id
+from quart_app.storage.queries.users import User, user_by_id
 
 from .conftest import share_for, token_of
 
@@ -79,7 +80,7 @@ async def test_revoking_a_link_that_is_already_dead_counts_nothing(
     created = await share_for(services, user, links=2)
     await revoke_all_links(services, user)
     fresh = await user_again(services, user)
-    assert await revoke_link(services, fresh, created.links[0].url) is LinkState.REVOKED
+    assert await revoke_link(services, fresh, token_of(created.links[0].url)) is LinkState.REVOKED
     assert (await status_of(services, user)).share.links_revoked == 2
 
 

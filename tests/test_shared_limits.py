@@ -15,7 +15,7 @@ from quart import Quart
 from quart_app import create_app
 from quart_app.clock import FrozenClock
 from quart_app.config import Settings
-from quart_app.serving import open_services
+from quart_app.services import open_services
 
 from . import rawhttp
 from .conftest import make_settings, make_user, used_link

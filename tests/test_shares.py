@@ -11,11 +11,14 @@ from quart.testing import QuartClient
 from quart_app import create_app
 from quart_app.clock import FrozenClock
 from quart_app.config import Settings
-from quart_app.database import database_for
-from quart_app.redeem import LinkState, redeem_link
-from quart_app.services import Services, services_of
-from quart_app.shares import revoke_link, revoke_share, sweep
-from quart_app.store import User, ledger_size
+from quart_app.links.redemption import redeem_link
+from quart_app.links.states import LinkState
+from quart_app.services import Services
+from quart_app.shares import revoke_link, revoke_share
+from quart_app.storage.opener import database_for
+from quart_app.storage.queries.users import User
+from quart_app.sweep import sweep
+from quart_app.web.context import services_of
 
 from .conftest import query_directly, share_for, token_of
 
@@ -26,6 +29,11 @@ async def stored_note(settings: Settings, share_id: str) -> str | None:
         settings.database, "SELECT note FROM shares WHERE id = ?", share_id
     )
     return note  # type: ignore[no-any-return]
+
+
+async def ledger_rows(services: Services) -> int:
+    [(count,)] = await services.db.reader.execute_fetchall("SELECT count(*) FROM redemptions")
+    return int(count)
 
 
 async def test_note_is_erased_when_the_last_link_is_used(
@@ -44,7 +52,7 @@ async def test_note_is_erased_when_its_links_are_used_or_revoked(
     services: Services, user: User, settings: Settings
 ) -> None:
     created = await share_for(services, user, links=2)
-    await revoke_link(services, user, created.links[0].url)
+    await revoke_link(services, user, token_of(created.links[0].url))
     await redeem_link(services, token_of(created.links[1].url))
     assert await stored_note(settings, created.share.id) is None
 
@@ -74,12 +82,12 @@ async def test_sweep_prunes_ledger_rows_no_token_can_match(
     created = await share_for(services, user, links=3, ttl=300)
     for link in created.links:
         await redeem_link(services, token_of(link.url))
-    assert await ledger_size(services.db.reader) == 3
+    assert await ledger_rows(services) == 3
     clock.advance(services.settings.max_ttl + 59)
     assert (await sweep(services)).ledger_rows_pruned == 0
     clock.advance(2)
     assert (await sweep(services)).ledger_rows_pruned == 3
-    assert await ledger_size(services.db.reader) == 0
+    assert await ledger_rows(services) == 0
 
 
 async def test_pruning_goes_in_batches_until_done(

@@ -8,7 +8,7 @@ import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from quart_app.clock import FrozenClock
-from quart_app.tokens import LINK_SALT, MAX_TOKEN_LENGTH, LinkExpired, LinkInvalid, LinkSigner
+from quart_app.links.tokens import LINK_SALT, MAX_TOKEN_LENGTH, LinkExpired, LinkInvalid, LinkSigner
 
 OLD = "old-signing-key-" + "a" * 32
 NEW = "new-signing-key-" + "b" * 32

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from quart.testing import QuartClient
 
-from quart_app.store import User
+from quart_app.storage.queries.users import User
 
 from .apiclient import ApiClient, body_of
 from .conftest import Browser

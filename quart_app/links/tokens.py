@@ -1,0 +1,169 @@
+"""Signing and verifying one-time links. The only module that imports itsdangerous.
+
+A link token is a timestamp-signed payload ``{"s": share id, "j": jti, "t": ttl, "g":
+generation}``. Verification decides *invalid* and *expired* without touching the database;
+whether the link was used or revoked is the ledger's business.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from itsdangerous import (
+    BadData,
+    Serializer,
+    SignatureExpired,
+    TimestampSigner,
+    URLSafeTimedSerializer,
+)
+from itsdangerous.encoding import base64_decode, base64_encode
+
+from ..clock import Clock
+
+LINK_SALT = "oncelink.link"
+SETUP_SALT = "oncelink.setup"
+REVEAL_SALT = "oncelink.reveal"
+MAX_TOKEN_LENGTH = 256
+# itsdangerous' base64 decoder skips characters outside its alphabet, so a token with stray
+# characters could verify; we refuse anything that is not exactly the URL-safe alphabet.
+_TOKEN_SHAPE = re.compile(rf"[A-Za-z0-9_.\-]{{1,{MAX_TOKEN_LENGTH}}}")
+
+
+def has_token_shape(text: str) -> bool:
+    """Whether ``text`` could be a token at all: the alphabet and length every token has."""
+    return _TOKEN_SHAPE.fullmatch(text) is not None
+
+
+class LinkError(Exception):
+    """The token cannot be used; subclasses say why."""
+
+
+class LinkInvalid(LinkError):
+    """Forged, truncated, malformed, or signed with a key we no longer hold."""
+
+
+class LinkExpired(LinkError):
+    """Correctly signed, but its time ran out."""
+
+
+@dataclass(frozen=True)
+class LinkClaims:
+    share_id: str
+    jti: str
+    ttl: int
+    generation: int
+    issued_at: int
+
+    @property
+    def expires_at(self) -> int:
+        return self.issued_at + self.ttl
+
+
+class _ClockedSigner(TimestampSigner):
+    """A timestamp signer that reads the app's clock, so tests can move time."""
+
+    def __init__(self, *args: Any, clock: Clock, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clock = clock
+
+    def get_timestamp(self) -> int:
+        return int(self._clock())
+
+
+class _Serializer(URLSafeTimedSerializer):
+    """Skips zlib: payloads are ~80 bytes and never shrink, but ``zlib.compress`` costs more
+    than the signature. Loading still accepts compressed payloads."""
+
+    def dump_payload(self, obj: Any) -> bytes:
+        return base64_encode(Serializer.dump_payload(self, obj))
+
+
+class LinkSigner:
+    """Issues and checks link tokens with a rotating key list (oldest first, newest signs)."""
+
+    def __init__(self, keys: tuple[str, ...], *, max_ttl: int, clock: Clock) -> None:
+        if not keys:
+            raise ValueError("at least one signing key is required")
+        self.max_ttl = max_ttl
+        self._clock = clock
+        self._links = self._serializer(keys, LINK_SALT)
+        self._setup = self._serializer(keys, SETUP_SALT)
+        self._reveal = self._serializer(keys, REVEAL_SALT)
+
+    def _serializer(self, keys: tuple[str, ...], salt: str) -> _Serializer:
+        return _Serializer(
+            list(keys),
+            salt=salt,
+            signer=_ClockedSigner,
+            signer_kwargs={"digest_method": hashlib.sha256, "clock": self._clock},
+        )
+
+    def issue(self, share_id: str, *, ttl: int, generation: int) -> str:
+        """A new token for one link; each call gets a fresh 128-bit jti."""
+        if not 0 < ttl <= self.max_ttl:
+            raise ValueError(f"ttl {ttl} is outside (0, {self.max_ttl}]")
+        payload = {"s": share_id, "j": secrets.token_urlsafe(16), "t": ttl, "g": generation}
+        return self._links.dumps(payload)
+
+    def verify(self, token: str) -> LinkClaims:
+        """Return the claims of a live, authentic token, or raise LinkInvalid / LinkExpired."""
+        payload, issued_at = self._load(self._links, token, self.max_ttl)
+        claims = _claims_from(payload, int(issued_at.timestamp()))
+        if claims.expires_at < self._clock():
+            raise LinkExpired("link expired")
+        return claims
+
+    def issue_setup(self) -> str:
+        """A setup token: lets whoever holds it create the first admin, while none exists."""
+        return self._setup.dumps({"j": secrets.token_urlsafe(16)})
+
+    def verify_setup(self, token: str, *, max_age: int) -> None:
+        self._load(self._setup, token, max_age)
+
+    def issue_reveal(self, jti: str, key: bytes) -> str:
+        """A pass to read a redeemed note again: names the link's jti and carries the key
+        its sealed copy opens with. Only the redeeming browser gets it, in a cookie."""
+        return self._reveal.dumps({"j": jti, "k": base64_encode(key).decode()})
+
+    def verify_reveal(self, value: str, *, max_age: int) -> tuple[str, bytes]:
+        """The jti and key of an authentic pass younger than ``max_age``, or LinkError."""
+        payload, _ = self._load(self._reveal, value, max_age)
+        if not isinstance(payload, dict) or set(payload) != {"j", "k"}:
+            raise LinkInvalid("unexpected payload")
+        jti, key = payload["j"], payload["k"]
+        if not (isinstance(jti, str) and isinstance(key, str)):
+            raise LinkInvalid("unexpected payload")
+        try:
+            return jti, base64_decode(key)
+        except BadData:
+            raise LinkInvalid("bad key") from None
+
+    @staticmethod
+    def _load(serializer: _Serializer, token: str, max_age: int) -> tuple[Any, Any]:
+        if not has_token_shape(token):
+            raise LinkInvalid("malformed token")
+        try:
+            result: tuple[Any, Any] = serializer.loads(
+                token, max_age=max_age, return_timestamp=True
+            )
+        except SignatureExpired:
+            raise LinkExpired("link expired") from None
+        except BadData:
+            raise LinkInvalid("bad signature or payload") from None
+        return result
+
+
+def _claims_from(payload: Any, issued_at: int) -> LinkClaims:
+    """Check the payload's shape; a signed but ill-formed payload is still invalid."""
+    if not isinstance(payload, dict) or set(payload) != {"s", "j", "t", "g"}:
+        raise LinkInvalid("unexpected payload")
+    share_id, jti, ttl, generation = payload["s"], payload["j"], payload["t"], payload["g"]
+    if not (isinstance(share_id, str) and isinstance(jti, str) and share_id and jti):
+        raise LinkInvalid("unexpected payload")
+    if not all(type(n) is int for n in (ttl, generation)) or ttl <= 0:
+        raise LinkInvalid("unexpected payload")
+    return LinkClaims(share_id, jti, ttl, generation, issued_at)

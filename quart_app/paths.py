@@ -1,0 +1,8 @@
+"""The URL paths whose last segment is a bearer secret: whoever holds the full path can use
+it. Links are built under them, routes are declared on them, and logs redact them."""
+
+from __future__ import annotations
+
+LINK_PATH = "/connect/"
+SETUP_PATH = "/setup/"
+SECRET_PATHS = (LINK_PATH, SETUP_PATH)

@@ -1,0 +1,155 @@
+"""Shares: a note, its owner, and the counts of its links."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ..base import Connection, Dialect
+from .rows import first_row
+
+
+@dataclass(frozen=True)
+class Share:
+    seq: int
+    id: str
+    owner_id: int
+    label: str
+    default_ttl: int
+    created_at: float
+    expires_at: float
+    links_issued: int
+    links_used: int
+    links_revoked: int
+    revoked_at: float | None
+    note_erased: bool
+
+
+_SHARE_COLUMNS = """seq, id, owner_id, label, default_ttl, created_at, expires_at, links_issued,
+    links_used, links_revoked, revoked_at, note IS NULL"""
+
+
+def _share(row: Any) -> Share:
+    return Share(
+        seq=row[0],
+        id=row[1],
+        owner_id=row[2],
+        label=row[3],
+        default_ttl=row[4],
+        created_at=row[5],
+        expires_at=row[6],
+        links_issued=row[7],
+        links_used=row[8],
+        links_revoked=row[9],
+        revoked_at=row[10],
+        note_erased=bool(row[11]),
+    )
+
+
+async def insert_share(
+    conn: Connection, share_id: str, owner_id: int, *, label: str, note: str, ttl: int, now: float
+) -> None:
+    await conn.execute(
+        """INSERT INTO shares(id, owner_id, label, note, default_ttl, created_at, expires_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        (share_id, owner_id, label, note, ttl, now, now),
+    )
+
+
+async def record_issued_links(
+    conn: Connection, share_id: str, count: int, expires_at: float
+) -> bool:
+    """Count newly issued links; False if the share can no longer take links."""
+    cursor = await conn.execute(
+        """UPDATE shares SET links_issued = links_issued + ?,
+               expires_at = CASE WHEN expires_at > ? THEN expires_at ELSE ? END
+           WHERE id = ? AND note IS NOT NULL AND revoked_at IS NULL""",
+        (count, expires_at, expires_at, share_id),
+    )
+    return cursor.rowcount == 1
+
+
+async def share_of(
+    conn: Connection, owner_id: int, share_id: str, *, lock: bool = False
+) -> Share | None:
+    """The owner's share. With ``lock``, inside a transaction, the share's row is held as a
+    redemption holds it (see ``ledger.link_target``): a transaction that will enter a link in
+    the ledger and then count it must take the row first, as a redemption does, or the two
+    wait for each other (the ledger entry, the row) until PostgreSQL ends one as a deadlock."""
+    locking = " FOR NO KEY UPDATE" if lock and conn.dialect is Dialect.POSTGRESQL else ""
+    row = await first_row(
+        conn,
+        f"SELECT {_SHARE_COLUMNS} FROM shares WHERE id = ? AND owner_id = ?{locking}",  # noqa: S608
+        (share_id, owner_id),
+    )
+    return None if row is None else _share(row)
+
+
+async def shares_page(
+    conn: Connection, owner_id: int, *, limit: int, before: int | None = None
+) -> list[Share]:
+    """The owner's shares, newest first; ``before`` is the ``seq`` of the last one seen."""
+    rows = await conn.execute_fetchall(
+        f"""SELECT {_SHARE_COLUMNS} FROM shares
+            WHERE owner_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?""",  # noqa: S608
+        (owner_id, before if before is not None else 2**63 - 1, limit),
+    )
+    return [_share(row) for row in rows]
+
+
+async def uses_of(conn: Connection, share_ids: Iterable[str]) -> dict[str, list[float]]:
+    """When each of these shares' links were used, oldest first."""
+    ids = list(share_ids)
+    uses: dict[str, list[float]] = {share_id: [] for share_id in ids}
+    if not ids:
+        return uses
+    marks = ",".join("?" * len(ids))
+    rows = await conn.execute_fetchall(
+        f"""SELECT share_id, used_at FROM redemptions
+            WHERE share_id IN ({marks}) AND revoked = 0 ORDER BY share_id, used_at""",  # noqa: S608
+        ids,
+    )
+    for share_id, used_at in rows:
+        uses[share_id].append(used_at)
+    return uses
+
+
+async def revoke_share(conn: Connection, owner_id: int, share_id: str, *, now: float) -> bool:
+    """Mark the share revoked and erase its note, and the copies kept for re-viewing;
+    False if it is not the owner's."""
+    cursor = await conn.execute(
+        """UPDATE shares SET revoked_at = coalesce(revoked_at, ?), note = NULL
+           WHERE id = ? AND owner_id = ?""",
+        (now, share_id, owner_id),
+    )
+    if cursor.rowcount != 1:
+        return False
+    await conn.execute(
+        "DELETE FROM reveals WHERE jti IN (SELECT jti FROM redemptions WHERE share_id = ?)",
+        (share_id,),
+    )
+    return True
+
+
+async def revoke_unspent_links(conn: Connection, owner_id: int) -> None:
+    """Count every unused link of the owner's shares as revoked and erase their notes."""
+    await conn.execute(
+        """UPDATE shares SET links_revoked = links_issued - links_used, note = NULL
+           WHERE owner_id = ? AND links_used + links_revoked < links_issued""",
+        (owner_id,),
+    )
+
+
+async def erase_spent_notes(conn: Connection, *, now: float) -> list[int]:
+    """Erase notes no link can reach any more: all links used or revoked, or all expired.
+    Returns the owner of each share whose note was erased."""
+    rows = await conn.execute_fetchall(
+        """UPDATE shares SET note = NULL
+           WHERE note IS NOT NULL
+             AND (expires_at < ? OR links_used + links_revoked >= links_issued)
+             AND links_issued > 0
+           RETURNING owner_id""",
+        (now,),
+    )
+    return [int(row[0]) for row in rows]

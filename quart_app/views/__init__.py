@@ -1,1 +1,0 @@
-"""Blueprints, one per audience: recipients (links), main users (auth, dashboard)."""

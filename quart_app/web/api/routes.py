@@ -1,0 +1,159 @@
+"""JSON API v1 for scripts and services: create shares, issue and revoke links, read status.
+
+Each view translates between JSON and the service layer in ``shares``; the route table
+adds authentication, body parsing and the OpenAPI documentation."""
+
+from __future__ import annotations
+
+from quart import Blueprint, Response
+
+from ... import shares
+from ...links.states import LinkState
+from ..context import current_services
+from ..pasted_links import token_in
+from .openapi import Answer
+from .routing import ApiError, RouteTable, answer, api_user
+from .schemas import (
+    ApiErrorBody,
+    CreatedShareBody,
+    IssuedLinks,
+    LinkToRevoke,
+    NewLinks,
+    NewShare,
+    ShareBody,
+    ShareList,
+    ShareListQuery,
+    created_share_body,
+    link_body,
+    share_body,
+)
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+routes = RouteTable(bp)
+
+NO_SUCH_SHARE = "You have no share with this id."
+REVOKE_REFUSALS = {
+    LinkState.USED: (409, "That link was already used; there is nothing left to revoke."),
+    LinkState.EXPIRED: (409, "That link has already expired."),
+    LinkState.INVALID: (404, "That is not a link to one of your shares."),
+}
+
+
+def _refuse(problems: dict[str, str], *, too_large: bool = False) -> ApiError:
+    if too_large:
+        return ApiError(413, "The note is too large: at most 64 KiB of UTF-8.", problems)
+    return ApiError(422, "The body is not valid.", problems)
+
+
+@routes.route(
+    "POST",
+    "/shares",
+    {
+        201: Answer(
+            "The share and its links; the links are shown only this once.", CreatedShareBody
+        ),
+        413: Answer("The note is over 64 KiB, or the whole request over 1 MiB.", ApiErrorBody),
+    },
+    body=NewShare,
+)
+async def create_share(body: NewShare) -> Response:
+    """Create a share
+
+    Stores the note and issues its one-time links."""
+    services = current_services()
+    ttl = services.settings.default_ttl if body.ttl is None else body.ttl
+    share_request = shares.ShareRequest(body.note, (body.label or "").strip(), ttl, body.links)
+    problems = shares.problems_with(share_request, max_ttl=services.settings.max_ttl)
+    if problems:
+        raise _refuse(problems, too_large=shares.note_too_large(body.note))
+    created = await shares.create_share(services, api_user(), share_request)
+    response = answer(created_share_body(created), 201)
+    response.headers["Location"] = f"{bp.url_prefix}/shares/{created.share.id}"
+    return response
+
+
+@routes.route(
+    "GET", "/shares", {200: Answer("A page of your shares.", ShareList)}, query=ShareListQuery
+)
+async def list_shares(query: ShareListQuery) -> Response:
+    """List your shares
+
+    Newest first, a page at a time: pass `next_cursor` as `cursor` for the next page."""
+    services, user = current_services(), api_user()
+    before = None
+    if query.cursor is not None:
+        last_seen = await shares.share_status(services, user, query.cursor)
+        if last_seen is None:
+            raise ApiError(422, "The query is not valid.", {"cursor": "Not a cursor of this list."})
+        before = last_seen.share.seq
+    rows = await shares.list_shares(services, user, limit=query.limit + 1, before=before)
+    page = rows[: query.limit]
+    next_cursor = page[-1].share.id if len(rows) > query.limit else None
+    return answer(ShareList(shares=[share_body(row) for row in page], next_cursor=next_cursor))
+
+
+@routes.route("GET", "/shares/<share_id>", {200: Answer("The share's status.", ShareBody)})
+async def get_share(share_id: str) -> Response:
+    """Read a share's status
+
+    Links issued, used and left, and when each use happened."""
+    status = await shares.share_status(current_services(), api_user(), share_id)
+    if status is None:
+        raise ApiError(404, NO_SUCH_SHARE)
+    return answer(share_body(status))
+
+
+@routes.route(
+    "POST",
+    "/shares/<share_id>/links",
+    {
+        201: Answer("The new links; they are shown only this once.", IssuedLinks),
+        409: Answer("The share was revoked, or its note erased.", ApiErrorBody),
+    },
+    body=NewLinks,
+)
+async def issue_links(share_id: str, body: NewLinks) -> Response:
+    """Issue more links
+
+    More one-time links to a share that is still open."""
+    services, user = current_services(), api_user()
+    problems = shares.link_problems(body.links, body.ttl, max_ttl=services.settings.max_ttl)
+    if problems:
+        raise _refuse(problems)
+    if await shares.share_status(services, user, share_id) is None:
+        raise ApiError(404, NO_SUCH_SHARE)
+    links = await shares.issue_links(services, user, share_id, body.links, body.ttl)
+    if links is None:
+        raise ApiError(409, "This share is closed: it was revoked, or its note was erased.")
+    return answer(IssuedLinks(links=[link_body(link) for link in links]), 201)
+
+
+@routes.route("DELETE", "/shares/<share_id>", {204: Answer("Every link is revoked.")})
+async def revoke_share(share_id: str) -> Response:
+    """Revoke a share
+
+    Every link of the share stops working and the note is erased."""
+    if not await shares.revoke_share(current_services(), api_user(), share_id):
+        raise ApiError(404, NO_SUCH_SHARE)
+    return Response(status=204)
+
+
+@routes.route(
+    "POST",
+    "/links/revoke",
+    {
+        204: Answer("The link is revoked (or already was)."),
+        404: Answer("Not a link to one of your shares.", ApiErrorBody),
+        409: Answer("The link was already used, or has expired.", ApiErrorBody),
+    },
+    body=LinkToRevoke,
+)
+async def revoke_link(body: LinkToRevoke) -> Response:
+    """Revoke one link
+
+    The link stops working; the share's other links keep working."""
+    state = await shares.revoke_link(current_services(), api_user(), token_in(body.url))
+    if state in REVOKE_REFUSALS:
+        status, message = REVOKE_REFUSALS[state]
+        raise ApiError(status, message, state.value)
+    return Response(status=204)

@@ -1,0 +1,151 @@
+"""The JSON API's bodies as pydantic models: what a request may carry, what an answer
+promises. The OpenAPI document is generated from these; the limits they show are the
+service layer's constants, which ``shares`` enforces."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+from ...clock import iso_utc
+from ...shares import MAX_LABEL_CHARS, MAX_LINKS, MIN_TTL, CreatedShare, IssuedLink, ShareStatus
+
+
+class _Body(BaseModel):
+    # JSON types exactly as sent: "3", true and 2.5 are not a number of links. Unknown fields
+    # are refused, so a misspelt "ttl" cannot silently fall back to the default.
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class _Answer(BaseModel):
+    # Documented as closed objects, so clients and tests can rely on exactly these fields.
+    model_config = ConfigDict(extra="forbid")
+
+
+# Ranges are documented here and checked by ``shares``, with the same messages as the pages.
+_TTL_RANGE = {"type": "integer", "minimum": MIN_TTL}
+Ttl = Annotated[int | None, WithJsonSchema({"anyOf": [_TTL_RANGE, {"type": "null"}]})]
+LinkCount = Annotated[int, WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_LINKS})]
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+TTL_TEXT = (
+    "Seconds each link lives: 300 up to the server's MAX_TTL (30 days unless configured). "
+    "Omitted or null: "
+)
+
+
+class NewShare(_Body):
+    """A secret note and how many one-time links to it to issue."""
+
+    note: str = Field(description="The secret note: at most 64 KiB of UTF-8, not blank.")
+    ttl: Ttl = Field(None, description=TTL_TEXT + "the server's DEFAULT_TTL (1 hour).")
+    links: LinkCount = Field(1, description="How many one-time links to issue.")
+    label: str | None = Field(
+        None,
+        description="A label only you see.",
+        json_schema_extra={"maxLength": MAX_LABEL_CHARS},
+    )
+
+
+class NewLinks(_Body):
+    """More one-time links for an existing share."""
+
+    links: LinkCount = Field(1, description="How many one-time links to issue.")
+    ttl: Ttl = Field(None, description=TTL_TEXT + "the share's own TTL.")
+
+
+class LinkToRevoke(_Body):
+    """A link to revoke: the full URL, or just its token."""
+
+    url: str = Field(description="A link to one of your shares, as issued.")
+
+
+class ShareListQuery(BaseModel):
+    """Query parameters of the share list; strings converted, as any query string is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cursor: str | None = Field(None, description="`next_cursor` of the previous page.")
+    limit: int = Field(20, ge=1, le=100, description="Shares per page.")
+
+
+class Link(_Answer):
+    url: str = Field(description="The one-time link; it works once.")
+    expires_at: Timestamp
+
+
+class CreatedShareBody(_Answer):
+    """The new share and its links. The links are shown only this once."""
+
+    id: str
+    label: str | None
+    expires_at: Timestamp = Field(description="When the last of the share's links runs out.")
+    links: list[Link]
+
+
+class IssuedLinks(_Answer):
+    """The new links. They are shown only this once."""
+
+    links: list[Link]
+
+
+class Redemption(_Answer):
+    used_at: Timestamp
+
+
+class ShareBody(_Answer):
+    """A share's status: its links issued, used and left, and when each use happened."""
+
+    id: str
+    label: str | None
+    created_at: Timestamp
+    expires_at: Timestamp = Field(description="When the last of the share's links runs out.")
+    revoked_at: Timestamp | None
+    links_issued: int
+    links_used: int
+    links_revoked: int
+    links_left: int = Field(description="Links that still work: not used, revoked or erased.")
+    redemptions: list[Redemption] = Field(description="Each use of a link, oldest first.")
+
+
+class ShareList(_Answer):
+    """One page of your shares, newest first."""
+
+    shares: list[ShareBody]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: none.")
+
+
+class ApiErrorBody(_Answer):
+    """What went wrong: a sentence, and details such as a problem per field."""
+
+    error: str
+    detail: str | dict[str, str] | None
+
+
+def link_body(link: IssuedLink) -> Link:
+    return Link(url=link.url, expires_at=iso_utc(link.expires_at))
+
+
+def created_share_body(created: CreatedShare) -> CreatedShareBody:
+    return CreatedShareBody(
+        id=created.share.id,
+        label=created.share.label or None,
+        expires_at=iso_utc(created.share.expires_at),
+        links=[link_body(link) for link in created.links],
+    )
+
+
+def share_body(status: ShareStatus) -> ShareBody:
+    share = status.share
+    return ShareBody(
+        id=share.id,
+        label=share.label or None,
+        created_at=iso_utc(share.created_at),
+        expires_at=iso_utc(share.expires_at),
+        revoked_at=None if share.revoked_at is None else iso_utc(share.revoked_at),
+        links_issued=share.links_issued,
+        links_used=share.links_used,
+        links_revoked=share.links_revoked,
+        links_left=status.links_left,
+        redemptions=[Redemption(used_at=iso_utc(used_at)) for used_at in status.uses],
+    )

@@ -1,0 +1,170 @@
+"""Links answered at the door: an ASGI layer in front of Quart for ``/connect/<token>``.
+
+Two kinds of request never need the framework (request context, hooks, routing, sessions),
+and they are the ones that come in floods: dead links, and programs redeeming live ones.
+
+- A forged, expired or garbage token is settled by its signature alone; its answer depends
+  only on that verdict and on whether the client wants JSON. Rate limits do not apply:
+  refusing a dead link costs less than counting it would.
+- A POST of a live token by a client that wants JSON is redeemed here, with the same checks
+  and the same answer as the view: not cross-site, within the client's redemption limit.
+
+Anything else, or anything unusual (a cross-site request, a client over its limit, a browser
+with cookies that may re-view a note), goes on to Quart unchanged, with the verified claims
+left in the scope so the view does not check the signature again.
+
+The answers are the ones Quart gives: both are built from ``link_answers``, whose dead-link
+pages the view renders the first time it needs each.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from hypercorn.typing import (
+    ASGIReceiveCallable,
+    ASGISendCallable,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    HTTPScope,
+    Scope,
+)
+from quart import Quart
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
+
+from ..links.redemption import redeem_link
+from ..links.states import LinkState, LinkView, signature_verdict
+from ..links.tokens import LinkClaims
+from ..paths import LINK_PATH
+from ..services import Services
+from .addresses import address_of
+from .context import services_of
+from .errors import MESSAGES
+from .limits import limit_redemption
+from .link_answers import STATUS, VERIFIED, DeadLinkPages, as_json, dead_link_pages
+from .rendering import prefers_json
+from .security import crosses_sites, security_headers
+
+METHODS = frozenset({"GET", "HEAD", "POST"})
+HTML = b"text/html; charset=utf-8"
+JSON = b"application/json"
+Headers = list[tuple[bytes, bytes]]
+
+log = logging.getLogger(__name__)
+
+
+def install(app: Quart) -> None:
+    """Put the layer in front of the app (Quart's documented way to add ASGI middleware)."""
+    inner = app.asgi_app
+    services = services_of(app)
+    pages = dead_link_pages(app)
+    fixed = {html: _fixed_headers(services, html=html) for html in (True, False)}
+
+    async def answer(
+        send: ASGISendCallable, scope: HTTPScope, status: int, kind: bytes, body: bytes
+    ) -> None:
+        headers = [(b"content-type", kind), *fixed[kind == HTML]]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await _send(send, status, headers, b"" if scope["method"] == "HEAD" else body)
+
+    async def asgi_app(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+        if scope["type"] != "http" or scope["method"] not in METHODS:
+            return await inner(scope, receive, send)
+        if not scope["path"].startswith(LINK_PATH):
+            return await inner(scope, receive, send)
+        token = scope["path"][len(LINK_PATH) :]
+        verdict = signature_verdict(services.signer, token)
+        wants_json = _prefers_json(scope)
+        if isinstance(verdict, LinkState):
+            dead = _dead_answer(pages, verdict, wants_json=wants_json)
+            if dead is not None:
+                if scope["method"] == "POST":
+                    await _drain(receive)
+                return await answer(send, scope, STATUS[verdict], *dead)
+        elif wants_json and scope["method"] == "POST" and await _may_redeem_here(services, scope):
+            await _drain(receive)
+            status, body = await _redeem(services, token, verdict)
+            return await answer(send, scope, status, JSON, body)
+        else:
+            scope[VERIFIED] = (token, verdict)  # type: ignore[literal-required]  # our own key
+        await inner(scope, receive, send)
+
+    app.asgi_app = asgi_app  # type: ignore[method-assign]
+
+
+def _fixed_headers(services: Services, *, html: bool) -> Headers:
+    every = [*security_headers(services.settings, html=html, page=True), ("Vary", "Accept")]
+    return [(name.lower().encode(), value.encode()) for name, value in every]
+
+
+def _header(scope: HTTPScope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _prefers_json(scope: HTTPScope) -> bool:
+    accept = b",".join(value for name, value in scope["headers"] if name == b"accept")
+    return prefers_json(parse_accept_header(accept.decode("latin-1"), MIMEAccept))
+
+
+def _dead_answer(
+    pages: DeadLinkPages, state: LinkState, *, wants_json: bool
+) -> tuple[bytes, bytes] | None:
+    """A dead link's answer type and bytes, or None while its page has not been rendered."""
+    if wants_json:
+        return JSON, json.dumps(as_json(LinkView(state)), ensure_ascii=False).encode()
+    page = pages.rendered.get(state)
+    return None if page is None else (HTML, page.encode())
+
+
+async def _may_redeem_here(services: Services, scope: HTTPScope) -> bool:
+    """Whether the view would redeem this request as it stands, counting it against the
+    client's limit if so. Cookies may hold a pass to re-view a note: the view handles those."""
+    if _header(scope, b"cookie") is not None:
+        return False
+    settings = services.settings
+    fetch_site, origin = _header(scope, b"sec-fetch-site"), _header(scope, b"origin")
+    if crosses_sites(settings.origin, fetch_site=fetch_site, sent_origin=origin):
+        return False  # refused by the view, with its usual answer
+    # The peer as Quart's request.remote_addr has it, so both count under one key.
+    peer = (scope.get("client") or ["<local>"])[0]
+    forwarded = [v.decode("latin-1") for k, v in scope["headers"] if k == b"x-forwarded-for"]
+    address = address_of(peer, forwarded, settings.trusted_proxies)
+    # A refused hit counts nothing, so the view may ask again and answer the 429 itself.
+    return await limit_redemption(services, address) is None
+
+
+async def _redeem(services: Services, token: str, claims: LinkClaims) -> tuple[int, bytes]:
+    """Status and JSON body, as the view answers a program (which keeps no re-view pass)."""
+    try:
+        view = await redeem_link(services, token, verified=claims)
+    except Exception as error:
+        # As errors.unexpected_error logs it: the type and traceback, never request data.
+        log.error("unhandled %s", type(error).__name__, exc_info=error)
+        return 500, json.dumps({"error": MESSAGES[500], "detail": None}).encode()
+    return STATUS[view.state], json.dumps(as_json(view), ensure_ascii=False).encode()
+
+
+async def _send(send: ASGISendCallable, status: int, headers: Headers, body: bytes) -> None:
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": headers,
+        "trailers": False,
+    }
+    await send(start)
+    end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
+    await send(end)
+
+
+async def _drain(receive: ASGIReceiveCallable) -> None:
+    # Answering before the client has finished sending makes the server reset the
+    # connection, and the client would never see the answer.
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body"):
+            return

@@ -1,0 +1,66 @@
+"""Every error answers with a clear page (or JSON for JSON clients and the API), never a
+bare 500."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from quart import Quart, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from .rendering import html, wants_json
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    403: "You are not allowed to do that.",
+    404: "There is nothing here.",
+    405: "That method is not allowed here.",
+    406: "That kind of answer is not available here.",
+    413: "That is too large to accept.",
+    429: "Too many requests. Wait a little and try again.",
+    500: "Something went wrong on our side. Nothing you sent was lost.",
+}
+
+
+API_PREFIX = "/api/"
+
+
+async def drain_body() -> None:
+    """Read what is left of the request body before answering early (401, 415, ...).
+
+    Answering while the client is still sending makes the server close the connection, and
+    the client then sees a reset instead of our answer. Bodies over MAX_CONTENT_LENGTH are
+    refused by Quart before they are read; those connections rightly close."""
+    with contextlib.suppress(HTTPException):
+        await request.get_data()
+
+
+async def _answer(status: int, message: str, detail: str | None = None) -> Response:
+    if wants_json() or request.path.startswith(API_PREFIX):
+        response = jsonify({"error": message, "detail": detail})
+        response.status_code = status
+        return response
+    return await html("error.html", status, message=message)
+
+
+def init_app(app: Quart) -> None:
+    @app.errorhandler(HTTPException)
+    async def http_error(error: HTTPException) -> Response:
+        await drain_body()
+        status = error.code or 500
+        description = error.description if error.description != type(error).description else None
+        message = description or MESSAGES.get(status, error.name)
+        response = await _answer(status, message, getattr(error, "detail", None))
+        for key, value in error.get_headers():
+            if key.lower() != "content-type":
+                response.headers[key] = value
+        return response
+
+    @app.errorhandler(Exception)
+    async def unexpected_error(error: Exception) -> Response:
+        # Log the exception's type and traceback only: messages may quote request data.
+        log.error("unhandled %s", type(error).__name__, exc_info=error)
+        return await _answer(500, MESSAGES[500])

@@ -1,0 +1,82 @@
+"""What each serving process does when it starts and stops: open the database, sweep
+spent notes and old ledger rows now and then, feed live dashboards, close cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from collections.abc import Callable
+
+from quart import Quart
+
+from ..background import stop_task
+from ..services import Services
+from ..sweep import sweep
+from .context import services_of
+
+log = logging.getLogger(__name__)
+STOP_CHECK_INTERVAL = 0.1
+
+
+def hypercorn_stop_flag() -> Callable[[], bool] | None:
+    """How to tell that Hypercorn has begun to stop this worker process, if it is one.
+
+    Hypercorn's parent process stops its workers through a multiprocessing event it hands
+    each of them as ``shutdown_event``. The app itself hears of the stop only after every open
+    response has ended or ``graceful_timeout`` has passed, and a live stream never ends by
+    itself; watching the same event lets the streams end first, so the stop stays quick."""
+    kwargs = getattr(multiprocessing.current_process(), "_kwargs", None) or {}
+    event = kwargs.get("shutdown_event")
+    is_set = getattr(event, "is_set", None)
+    return is_set if callable(is_set) else None
+
+
+async def _sweep_forever(services: Services) -> None:
+    while True:
+        try:
+            report = await sweep(services)
+        except Exception:
+            # A failed sweep (disk full, database locked for long) must not stop the
+            # next one; nothing here is a secret, so the traceback is safe to log.
+            log.exception("sweep failed")
+        else:
+            if report.notes_erased or report.ledger_rows_pruned:
+                log.info(
+                    "sweep: %d notes erased, %d ledger rows pruned",
+                    report.notes_erased,
+                    report.ledger_rows_pruned,
+                )
+        await asyncio.sleep(services.settings.sweep_interval)
+
+
+async def _end_live_streams_on_stop(services: Services, stop_flag: Callable[[], bool]) -> None:
+    # A multiprocessing event cannot be awaited; polling it is one cheap check per tick.
+    while not stop_flag():  # noqa: ASYNC110
+        await asyncio.sleep(STOP_CHECK_INTERVAL)
+    await services.db.changes.close()
+
+
+def init_app(app: Quart) -> None:
+    services = services_of(app)
+    tasks: list[asyncio.Task[None]] = []
+
+    @app.before_serving
+    async def start() -> None:
+        await services.db.open()
+        await services.redeemer.start()
+        if services.settings.sweep_interval > 0:
+            tasks.append(asyncio.create_task(_sweep_forever(services)))
+        stop_flag = hypercorn_stop_flag()
+        if stop_flag is not None:
+            tasks.append(asyncio.create_task(_end_live_streams_on_stop(services, stop_flag)))
+
+    @app.after_serving
+    async def stop() -> None:
+        for task in tasks:
+            await stop_task(task)
+        tasks.clear()
+        if services.limits is not None and services.limits.close is not None:
+            await services.limits.close()
+        await services.redeemer.stop()
+        await services.db.close()

@@ -1,0 +1,77 @@
+"""Every rate limit the web edge applies, and the one way going over one is answered: 429
+with ``Retry-After``, as a page, as JSON, or (for the login form) on the form itself."""
+
+from __future__ import annotations
+
+import hashlib
+
+from werkzeug.exceptions import TooManyRequests
+
+from ..accounts import MAX_NAME_CHARS
+from ..ratelimit.local import Limiter
+from ..services import Services
+from .addresses import client_address
+from .context import current_services
+
+TOO_MANY = "Too many requests. Wait a little and try again."
+
+
+class RateLimited(TooManyRequests):
+    """Over a limit. ``errors`` answers it as a page or as JSON; the login form catches it."""
+
+    def __init__(self, wait: int, message: str = TOO_MANY) -> None:
+        super().__init__(description=message, retry_after=wait)
+        self.wait = wait
+        self.detail = f"Try again in {wait} second{'' if wait == 1 else 's'}."
+
+
+async def _count(limiter: Limiter, key: str, message: str) -> None:
+    """Count one event; raise RateLimited once over the limit (a refused hit counts nothing)."""
+    wait = await limiter.hit(key)
+    if wait is not None:
+        raise RateLimited(wait, message)
+
+
+async def limit_redemption(services: Services, address: str) -> int | None:
+    """Count a redemption from ``address``; the wait if over its limit. The door asks this
+    too, so both count under one key."""
+    if services.limits is None:
+        return None
+    return await services.limits.redeem_per_address.hit(address)
+
+
+async def limit_redemptions() -> None:
+    wait = await limit_redemption(current_services(), client_address())
+    if wait is not None:
+        raise RateLimited(wait)
+
+
+async def limit_api_calls(token: str) -> None:
+    """Count the call against its token, before any database work, known token or not."""
+    limits = current_services().limits
+    if limits is not None:
+        key = hashlib.sha256(token.encode()).hexdigest()
+        await _count(limits.api_per_token, key, "Too many requests with this API token.")
+
+
+async def limit_login(name: str) -> None:
+    """Count a login attempt against the client's address, and refuse one for a name that
+    has failed too often."""
+    limits = current_services().limits
+    if limits is None:
+        return
+    await _count(limits.login_per_address, client_address(), "Too many attempts.")
+    wait = await limits.login_per_user.retry_after(_name_key(name))
+    if wait is not None:
+        raise RateLimited(wait, "Too many attempts.")
+
+
+async def count_login_failure(name: str) -> None:
+    limits = current_services().limits
+    if limits is not None:
+        await limits.login_per_user.hit(_name_key(name))
+
+
+def _name_key(name: str) -> str:
+    # As the database matches names (case-insensitively), and bounded: the limiter keeps keys.
+    return name.strip().lower()[: MAX_NAME_CHARS + 1]

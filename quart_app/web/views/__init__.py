@@ -1,0 +1,1 @@
+"""Blueprints for people: recipients (links), main users (auth, dashboard, account, tokens)."""

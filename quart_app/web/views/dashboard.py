@@ -1,0 +1,128 @@
+"""The main user's pages: create a share, see its links' status, revoke."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint, Response, g, redirect, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from ... import shares
+from ...links.states import LinkState
+from ..context import current_services
+from ..pasted_links import token_in
+from ..rendering import html, is_htmx, page_or_fragment
+from ..sessions import login_required
+from .forms import form_defaults, links_csv, parse_share_form, ttl_choices
+from .listing import parse_cursor, share_page
+
+bp = Blueprint("dashboard", __name__)
+
+REVOKE_MESSAGES = {
+    LinkState.REVOKED: "Done: that link is revoked.",
+    LinkState.USED: "That link was already used; there is nothing left to revoke.",
+    LinkState.EXPIRED: "That link has already expired.",
+    LinkState.INVALID: "That is not a link to one of your shares.",
+}
+
+
+async def _page(
+    status: int = 200, fragment: str = "_share_form.html", before: int | None = None, **context: Any
+) -> Response:
+    """The dashboard, or for htmx just ``fragment``; ``context`` fills in what changed."""
+    context.setdefault("form", form_defaults())
+    context.setdefault("problems", {})
+    context.setdefault("created", None)
+    context.setdefault("revoke_message", None)
+    context.setdefault("revoke_ok", False)
+    if not is_htmx() or fragment == "_share_list.html":
+        context.update(await share_page(before))
+    return await page_or_fragment(
+        "dashboard.html", fragment, status, ttl_choices=ttl_choices(), **context
+    )
+
+
+@bp.get("/")
+@login_required
+async def index() -> Response:
+    return await _page()
+
+
+@bp.post("/shares")
+@login_required
+async def create() -> Response:
+    form = await request.form
+    share_request, problems = parse_share_form(form)
+    if share_request is None:
+        typed = {key: form.get(key, "") for key in form_defaults()}
+        return await _page(422, form=typed, problems=problems)
+    created = await shares.create_share(current_services(), g.user, share_request)
+    return await _page(201, created=created)
+
+
+@bp.get("/shares")
+@login_required
+async def share_list() -> Response:
+    before = parse_cursor(request.args.get("before", ""))
+    return await _page(fragment="_share_list.html", before=before)
+
+
+@bp.post("/shares/links.csv")
+@login_required
+async def download_links() -> Response:
+    """The links just shown, as a file: the server keeps no copy of them to build it from."""
+    form = await request.form
+    body = links_csv(form.getlist("link"), form.get("expires_at", ""))
+    if body is None:
+        return Response("Those are not links from this oncelink.", 422, mimetype="text/plain")
+    response = Response(body, mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="oncelink-links.csv"'
+    return response
+
+
+@bp.post("/shares/<share_id>/revoke")
+@login_required
+async def revoke_share(share_id: str) -> Response | BaseResponse:
+    services = current_services()
+    status = await shares.share_status(services, g.user, share_id)
+    if status is None:
+        return Response("No such share.", 404)
+    if (await request.form).get("confirm") != "yes":
+        # Without JavaScript there is no confirm dialog: this page asks instead.
+        return await html("confirm_revoke.html", item=status)
+    await shares.revoke_share(services, g.user, share_id)
+    if not is_htmx():
+        return redirect(url_for("dashboard.index"), 303)
+    status = await shares.share_status(services, g.user, share_id)
+    return await page_or_fragment("dashboard.html", "_share_row.html", item=status)
+
+
+@bp.post("/links/revoke")
+@login_required
+async def revoke_link() -> Response:
+    link = (await request.form).get("link", "")
+    state = await shares.revoke_link(current_services(), g.user, token_in(link))
+    status = 200 if state is LinkState.REVOKED else 422
+    return await _page(
+        status,
+        fragment="_revoke_result.html",
+        revoke_message=REVOKE_MESSAGES[state],
+        revoke_ok=state is LinkState.REVOKED,
+    )
+
+
+@bp.post("/links/revoke-all")
+@login_required
+async def revoke_all() -> Response | BaseResponse:
+    if (await request.form).get("confirm") != "yes":
+        return await _page(
+            422,
+            fragment="_revoke_result.html",
+            revoke_message="Tick the box to confirm: this cannot be undone.",
+        )
+    await shares.revoke_all_links(current_services(), g.user)
+    return await _page(
+        fragment="_revoke_result.html",
+        revoke_message="Done: every link you have issued so far is revoked.",
+        revoke_ok=True,
+    )

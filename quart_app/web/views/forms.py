@@ -1,0 +1,76 @@
+"""Reading the dashboard's forms: the new-share form, and links posted back for a CSV file."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from werkzeug.datastructures import MultiDict
+
+from ... import shares
+from ...clock import iso_utc
+from ..context import current_services
+from ..pasted_links import is_issued_link
+
+TTL_CHOICES = [
+    (300, "5 minutes"),
+    (3600, "1 hour"),
+    (8 * 3600, "8 hours"),
+    (86400, "1 day"),
+    (7 * 86400, "7 days"),
+    (30 * 86400, "30 days"),
+]
+
+
+def form_defaults() -> dict[str, str]:
+    return {
+        "note": "",
+        "label": "",
+        "ttl": str(current_services().settings.default_ttl),
+        "links": "1",
+    }
+
+
+def ttl_choices() -> list[tuple[int, str]]:
+    max_ttl = current_services().settings.max_ttl
+    return [(seconds, label) for seconds, label in TTL_CHOICES if seconds <= max_ttl]
+
+
+def parse_share_form(
+    form: MultiDict[str, str],
+) -> tuple[shares.ShareRequest | None, dict[str, str]]:
+    """The request the form asks for, or the problems to show next to its fields."""
+    problems: dict[str, str] = {}
+    numbers: dict[str, int] = {}
+    for field, message in (
+        ("ttl", "Choose how long the links live."),
+        ("links", "Give the number of links as a whole number."),
+    ):
+        try:
+            numbers[field] = int(form.get(field, "").strip())
+        except ValueError:
+            problems[field] = message
+    if problems:
+        return None, problems
+    request_ = shares.ShareRequest(
+        form.get("note", ""), form.get("label", "").strip(), numbers["ttl"], numbers["links"]
+    )
+    problems = shares.problems_with(request_, max_ttl=current_services().settings.max_ttl)
+    return (None, problems) if problems else (request_, {})
+
+
+def links_csv(links: list[str], expires_at: str) -> str | None:
+    """A CSV file of links this server issued, or None if any is not one of them."""
+    base_url = current_services().settings.base_url
+    if not 1 <= len(links) <= shares.MAX_LINKS:
+        return None
+    if not (expires_at.isdigit() and len(expires_at) < 12):
+        return None
+    if not all(is_issued_link(link, base_url) for link in links):
+        return None
+    expires = iso_utc(int(expires_at))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["link", "expires_at"])
+    writer.writerows([link, expires] for link in links)
+    return out.getvalue()

@@ -1,0 +1,102 @@
+"""Server-Sent Events that keep an open dashboard's share list up to date.
+
+The page connects with htmx's SSE extension. Each message is the re-rendered list, which htmx
+morphs into place; its ``id`` is the user's change stamp, so a reconnecting browser (htmx
+sends ``Last-Event-ID``) is sent the list again only if something changed meanwhile. Where
+the database keeps no stamp (PostgreSQL) a reconnecting browser is sent the list at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from quart import (
+    Blueprint,
+    Response,
+    abort,
+    g,
+    render_template,
+    request,
+    stream_with_context,
+)
+
+from ... import accounts
+from ...services import Services
+from ...storage.changes import ChangeWatch
+from ..context import current_services
+from .listing import parse_cursor, share_page
+
+bp = Blueprint("live", __name__)
+
+HEARTBEAT_SECONDS = 10.0
+# Hypercorn drops a connection whose client has sent nothing for read_timeout (30 s in
+# hypercorn.toml), and an SSE client never sends after its request: end each stream before
+# that, cleanly, and let the browser reconnect.
+STREAM_SECONDS = 20.0
+RECONNECT_MS = 1000
+DONE = b"event: done\ndata:\n\n"  # tells the page to stop reconnecting: logged out
+
+
+def message(html: str, event_id: int | None) -> bytes:
+    data = "".join(f"data: {line}\n" for line in html.splitlines())
+    last = "" if event_id is None else f"id: {event_id}\n"
+    return f"{data}{last}\n".encode()
+
+
+def _since(text: str) -> int | None:
+    return int(text) if text.isdigit() and len(text) < 19 else None
+
+
+@bp.get("/shares/events")
+async def share_events() -> Response:
+    if "text/event-stream" not in request.accept_mimetypes.values():
+        # Only EventSource clients (which always ask for it) get a stream that stays open.
+        abort(406, "This address serves live updates to the dashboard page only.")
+    services = current_services()
+    since = _since(request.headers.get("Last-Event-ID") or request.args.get("since", ""))
+    before = parse_cursor(request.args.get("before", ""))
+    # The body is sent after the view returns, in a fresh app context: carry over who asks.
+    user, session_id, csrf_token = g.user, g.session_id, g.csrf_token
+
+    @stream_with_context
+    async def events() -> AsyncIterator[bytes]:
+        yield f"retry: {RECONNECT_MS}\n\n".encode()
+        if user is None:
+            yield DONE
+            return
+        g.user, g.session_id, g.csrf_token = user, session_id, csrf_token
+        async with services.db.watch_changes(user.id) as watch:
+            async for chunk in _changes(services, watch, since, before):
+                yield chunk
+
+    response = Response(events(), mimetype="text/event-stream")
+    response.headers["X-Accel-Buffering"] = "no"  # a proxy must pass each message on at once
+    response.timeout = None  # the stream bounds its own length
+    return response
+
+
+async def _changes(
+    services: Services, watch: ChangeWatch, since: int | None, before: int | None
+) -> AsyncIterator[bytes]:
+    loop = asyncio.get_running_loop()
+    ends_at = loop.time() + STREAM_SECONDS
+    changed = True  # the list may have moved since the page, or the last stream, was sent
+    while True:
+        if await accounts.session_user(services, g.session_id) is None:
+            yield DONE  # logged out, here or elsewhere: stop showing this user's shares
+            return
+        if changed:
+            stamp = await services.db.change_stamp(g.user.id)
+            if stamp is None or stamp != since:
+                page = await share_page(before)
+                since = page["changes"]
+                yield message(await render_template("_share_table.html", **page), since)
+        else:
+            yield b": keep-alive\n\n"
+        left = ends_at - loop.time()
+        if left <= 0:
+            return
+        changed = await watch.wait(min(HEARTBEAT_SECONDS, left))
+        if watch.closed or (not changed and loop.time() >= ends_at):
+            return

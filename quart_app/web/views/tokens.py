@@ -1,0 +1,48 @@
+"""The main user's API tokens page: create a token (shown once), list them, revoke one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint, Response, abort, g, redirect, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from ... import api_tokens
+from ..context import current_services
+from ..rendering import html
+from ..sessions import login_required
+
+bp = Blueprint("tokens", __name__)
+
+
+async def _page(status: int = 200, **context: Any) -> Response:
+    context.setdefault("created_token", None)
+    context.setdefault("name", "")
+    context.setdefault("problem", None)
+    tokens = await api_tokens.tokens_of(current_services(), g.user.id)
+    return await html("tokens.html", status, tokens=tokens, **context)
+
+
+@bp.get("/tokens")
+@login_required
+async def index() -> Response:
+    return await _page()
+
+
+@bp.post("/tokens")
+@login_required
+async def create() -> Response:
+    name = (await request.form).get("name", "")
+    problem = api_tokens.api_token_name_problem(name)
+    if problem:
+        return await _page(422, name=name, problem=problem)
+    token = await api_tokens.create_api_token(current_services(), g.user.id, name)
+    return await _page(201, created_token=token, created_name=name.strip())
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@login_required
+async def revoke(token_id: int) -> BaseResponse:
+    if not await api_tokens.revoke_api_token(current_services(), g.user.id, token_id):
+        abort(404, "You have no such API token.")
+    return redirect(url_for("tokens.index"), 303)
