@@ -15,10 +15,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/oncelink serve
 
+# Style, types, the architecture's import contracts (pyproject.toml), and dead code.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy quart_app
+	$(BIN)/lint-imports
+	$(BIN)/vulture
 
 # The tests start their own PostgreSQL and Redis and drive the system's Chromium; this
 # installs the Debian packages once.

@@ -6,7 +6,7 @@ import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -33,7 +33,6 @@ class Settings:
     trusted_proxies: tuple[IPNetwork, ...] = ()
     sweep_interval: float = 60.0
     redis_url: str | None = None  # rate limits shared by every instance, when set
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def origin(self) -> str:

@@ -67,11 +67,28 @@ def server_env(instance: Path, port: int, **extra: str) -> dict[str, str]:
     return env
 
 
+@dataclass(frozen=True)
+class Launch:
+    """How a server is started: with which ``oncelink`` command, its flags, from where."""
+
+    workers: int = 1
+    config: Path | None = None
+    program: Path = ONCELINK
+    cwd: Path | None = None
+
+
 @contextmanager
 def live_server(
-    instance: Path, *, workers: int = 2, config: Path | None = None, **extra: str
+    instance: Path,
+    *,
+    workers: int = 2,
+    config: Path | None = None,
+    program: Path = ONCELINK,
+    cwd: Path | None = None,
+    **extra: str,
 ) -> Iterator[LiveServer]:
-    with live_servers([instance], workers=workers, config=config, **extra) as [server]:
+    launch = Launch(workers, config, program, cwd)
+    with _live_servers([instance], launch, extra) as [server]:
         yield server
 
 
@@ -81,10 +98,19 @@ def live_servers(
 ) -> Iterator[list[LiveServer]]:
     """Several instances, one per folder, with the same settings (a shared database, say);
     started together, and stopped together after the block."""
+    with _live_servers(instances, Launch(workers, config), extra) as servers:
+        yield servers
+
+
+@contextmanager
+def _live_servers(
+    instances: list[Path], launch: Launch, extra: dict[str, str]
+) -> Iterator[list[LiveServer]]:
     servers: list[LiveServer] = []
+    workers = launch.workers
     try:
         for instance in instances:
-            servers.append(_start(instance, workers, config, extra))
+            servers.append(_start(instance, launch, extra))
         for server in servers:
             _wait_until_up(server, workers)
         yield servers
@@ -95,17 +121,19 @@ def live_servers(
             _wait_or_kill(server.process)
 
 
-def _start(instance: Path, workers: int, config: Path | None, extra: dict[str, str]) -> LiveServer:
+def _start(instance: Path, launch: Launch, extra: dict[str, str]) -> LiveServer:
     port = free_port()
     env = server_env(instance, port, **extra)
     log_path = instance / f"server-{port}.log"
     instance.mkdir(parents=True, exist_ok=True)
+    config = ["--config", str(launch.config)] if launch.config else []
     with log_path.open("wb") as log:
-        command = [str(ONCELINK), "serve", "--host", "127.0.0.1", "--port", str(port)]
-        command += ["--workers", str(workers), *(["--config", str(config)] if config else [])]
+        command = [str(launch.program), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        command += ["--workers", str(launch.workers), *config]
         # A session of its own: crash() can kill the server and its workers as one group.
         process = subprocess.Popen(
             command,
+            cwd=launch.cwd,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -11,17 +11,21 @@ from quart_app.services import Services
 @asynccontextmanager
 async def recorded_sql(services: Services) -> AsyncIterator[list[str]]:
     """Statements run on the reader and writer connections while the block runs, with their
-    values filled in. The group-commit writer is counted by its transactions."""
+    values filled in. The group commit's transactions are recorded as "<group commit>"."""
     statements: list[str] = []
     connections = [services.db.reader, services.db._writer]
     for conn in connections:
         assert conn is not None
         await conn.raw.set_trace_callback(statements.append)
-    batches = services.redeemer.transactions
+    group_commit = services.redeemer._conn
+    assert group_commit is not None
+    group_commit.raw.set_trace_callback(
+        lambda sql: statements.append("<group commit>") if sql == "COMMIT" else None
+    )
     try:
         yield statements
     finally:
         for conn in connections:
             assert conn is not None
             await conn.raw.set_trace_callback(None)
-        statements += ["<group commit>"] * (services.redeemer.transactions - batches)
+        group_commit.raw.set_trace_callback(None)

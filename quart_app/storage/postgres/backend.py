@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib.resources import files
-from typing import Any, TypeAlias
+from typing import Any
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -59,16 +59,16 @@ def _rowcount(status: str) -> int:
     return int(last) if last.isdigit() else -1
 
 
-# What runs a statement: a connection of the pool's, or the pool itself (any connection).
-Runner: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any] | asyncpg.Pool[Any]"
-
-
 class PostgresConnection:
     """A connection, or the pool, behind the two calls the queries make."""
 
     dialect = Dialect.POSTGRESQL
 
-    def __init__(self, target: Runner) -> None:
+    def __init__(
+        self,
+        target: asyncpg.Connection[Any] | PoolConnectionProxy[Any] | asyncpg.Pool[Any],
+    ) -> None:
+        # What runs a statement: a connection of the pool's, or the pool (any connection).
         self._target = target
 
     async def execute_fetchall(

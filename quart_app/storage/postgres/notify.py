@@ -68,7 +68,7 @@ class NotificationListener:
             with contextlib.suppress(OSError, asyncpg.PostgresError):
                 await conn.close(timeout=5)
 
-    def _notified(self, conn: object, pid: int, channel: str, payload: object) -> None:
+    def _notified(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         with contextlib.suppress(ValueError):
             self._hub.changed(int(str(payload)))
 

@@ -68,7 +68,6 @@ async def connect(path: Path) -> SqliteConnection:
     # isolation_level=None: we issue BEGIN/COMMIT ourselves, so sqlite3 never opens a
     # transaction behind our back and holds the write lock longer than we meant.
     conn = await aiosqlite.connect(path, isolation_level=None)
-    conn.row_factory = sqlite3.Row
     await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     await _use_wal(conn)
     for pragma in PRAGMAS:

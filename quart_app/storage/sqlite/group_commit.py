@@ -46,8 +46,6 @@ class GroupCommit:
         self._lock = WriteLock(path)
         self._pending: list[Pending] = []
         self._drainer: asyncio.Task[None] | None = None
-        self.transactions = 0  # committed batches, for tests and benchmarks
-        self.claims = 0  # claims in them
 
     async def start(self) -> None:
         # busy_timeout 0: see _begin.
@@ -84,8 +82,6 @@ class GroupCommit:
                     if not future.done():
                         future.set_exception(error)
                 continue
-            self.transactions += 1
-            self.claims += len(batch)
             for (_, future), result in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(result)

@@ -1,0 +1,21 @@
+"""Names that vulture cannot see used, because a framework uses them: Hypercorn, Quart,
+pydantic, itsdangerous, the logging module and Jinja templates. Nothing else belongs here;
+views and hooks are recognised by their decorators (pyproject.toml)."""
+
+from quart_app.web.sessions import NoCookieSessions
+
+_ = object()
+
+create_app  # Hypercorn's application: "quart_app:create_app()" (serving.py)
+_.application_path  # hypercorn.config.Config
+_.logger_class  # hypercorn.config.Config
+_.get_timestamp  # itsdangerous' TimestampSigner, overridden
+_.msg  # logging.LogRecord, rewritten by the redacting filter
+_.merge_slashes  # werkzeug.routing.Map
+_.session_interface  # quart.Quart
+NoCookieSessions.open_session  # quart.sessions.SessionInterface, overridden
+NoCookieSessions.save_session  # quart.sessions.SessionInterface, overridden
+session  # an argument of save_session, which Quart passes
+model_config  # pydantic: each model's settings
+redemptions  # a pydantic model's field, serialized by pydantic
+anchor  # read by templates/api_docs.html
