@@ -22,7 +22,8 @@ from quart_app.config import load_settings
 from quart_app.links.redemption import redeem_link
 from quart_app.links.states import LinkState
 from quart_app.services import build_services
-from quart_app.shares import ShareRequest, create_share
+from quart_app.share_requests import ShareRequest
+from quart_app.shares import create_share
 from quart_app.storage.opener import sqlite_path
 from quart_app.sweep import PRUNE_MARGIN, sweep
 

@@ -40,7 +40,8 @@ from quart_app.clock import FrozenClock, system_clock
 from quart_app.config import load_settings
 from quart_app.links.tokens import LinkSigner
 from quart_app.services import open_services
-from quart_app.shares import ShareRequest, create_share
+from quart_app.share_requests import ShareRequest
+from quart_app.shares import create_share
 
 
 async def issue_tokens(env: dict[str, str], count: int) -> list[str]:

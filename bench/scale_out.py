@@ -36,7 +36,8 @@ from common import bench_owner  # noqa: E402
 
 from quart_app.config import load_settings  # noqa: E402
 from quart_app.services import open_services  # noqa: E402
-from quart_app.shares import ShareRequest, create_share  # noqa: E402
+from quart_app.share_requests import ShareRequest  # noqa: E402
+from quart_app.shares import create_share  # noqa: E402
 from tests.servers import free_port, postgres_server  # noqa: E402
 
 ONCELINK = Path(sys.executable).with_name("oncelink")

@@ -35,7 +35,8 @@ from quart_app.clock import FrozenClock
 from quart_app.config import Settings
 from quart_app.links.redemption import redeem_link
 from quart_app.services import Services
-from quart_app.shares import CreatedShare, ShareRequest, create_share
+from quart_app.share_requests import ShareRequest
+from quart_app.shares import CreatedShare, create_share
 from quart_app.storage.opener import database_for, is_postgres
 from quart_app.storage.postgres.backend import postgres_sql
 from quart_app.storage.queries.users import User, user_by_name

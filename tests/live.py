@@ -18,7 +18,8 @@ import httpx
 from quart_app.accounts import NewUser, add_user
 from quart_app.config import Settings, load_settings
 from quart_app.services import open_services
-from quart_app.shares import ShareRequest, create_share
+from quart_app.share_requests import ShareRequest
+from quart_app.shares import create_share
 from quart_app.storage.queries.users import user_by_name
 
 from .conftest import PASSWORD, SIGNING_KEY

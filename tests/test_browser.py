@@ -19,7 +19,8 @@ from quart_app.accounts import NewUser, add_user
 from quart_app.clock import FrozenClock
 from quart_app.links.tokens import LinkSigner
 from quart_app.services import open_services
-from quart_app.shares import ShareRequest, create_share, revoke_share
+from quart_app.share_requests import ShareRequest
+from quart_app.shares import create_share, revoke_share
 from quart_app.storage.queries.shares import shares_page
 from quart_app.storage.queries.users import user_by_name
 

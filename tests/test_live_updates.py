@@ -17,7 +17,8 @@ import pytest
 from quart_app.accounts import NewUser, add_user
 from quart_app.links.redemption import redeem_link
 from quart_app.services import open_services
-from quart_app.shares import ShareRequest, create_share
+from quart_app.share_requests import ShareRequest
+from quart_app.shares import create_share
 from quart_app.storage.queries.users import user_by_name
 
 from .conftest import PASSWORD, token_of

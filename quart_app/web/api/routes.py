@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from quart import Blueprint, Response
 
-from ... import shares
+from ... import share_requests, shares
 from ...links.states import LinkState
 from ..context import current_services
 from ..pasted_links import token_in
@@ -62,10 +62,12 @@ async def create_share(body: NewShare) -> Response:
     Stores the note and issues its one-time links."""
     services = current_services()
     ttl = services.settings.default_ttl if body.ttl is None else body.ttl
-    share_request = shares.ShareRequest(body.note, (body.label or "").strip(), ttl, body.links)
-    problems = shares.problems_with(share_request, max_ttl=services.settings.max_ttl)
+    share_request = share_requests.ShareRequest(
+        body.note, (body.label or "").strip(), ttl, body.links
+    )
+    problems = share_requests.problems_with(share_request, max_ttl=services.settings.max_ttl)
     if problems:
-        raise _refuse(problems, too_large=shares.note_too_large(body.note))
+        raise _refuse(problems, too_large=share_requests.note_too_large(body.note))
     created = await shares.create_share(services, api_user(), share_request)
     response = answer(created_share_body(created), 201)
     response.headers["Location"] = f"{bp.url_prefix}/shares/{created.share.id}"
@@ -117,7 +119,7 @@ async def issue_links(share_id: str, body: NewLinks) -> Response:
 
     More one-time links to a share that is still open."""
     services, user = current_services(), api_user()
-    problems = shares.link_problems(body.links, body.ttl, max_ttl=services.settings.max_ttl)
+    problems = share_requests.link_problems(body.links, body.ttl, max_ttl=services.settings.max_ttl)
     if problems:
         raise _refuse(problems)
     if await shares.share_status(services, user, share_id) is None:

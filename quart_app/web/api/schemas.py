@@ -9,7 +9,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from ...clock import iso_utc
-from ...shares import MAX_LABEL_CHARS, MAX_LINKS, MIN_TTL, CreatedShare, IssuedLink, ShareStatus
+from ...share_requests import MAX_LABEL_CHARS, MAX_LINKS, MIN_TTL
+from ...shares import CreatedShare, IssuedLink, ShareStatus
 
 
 class _Body(BaseModel):

@@ -7,7 +7,7 @@ import io
 
 from werkzeug.datastructures import MultiDict
 
-from ... import shares
+from ... import share_requests
 from ...clock import iso_utc
 from ..context import current_services
 from ..pasted_links import is_issued_link
@@ -38,7 +38,7 @@ def ttl_choices() -> list[tuple[int, str]]:
 
 def parse_share_form(
     form: MultiDict[str, str],
-) -> tuple[shares.ShareRequest | None, dict[str, str]]:
+) -> tuple[share_requests.ShareRequest | None, dict[str, str]]:
     """The request the form asks for, or the problems to show next to its fields."""
     problems: dict[str, str] = {}
     numbers: dict[str, int] = {}
@@ -52,17 +52,17 @@ def parse_share_form(
             problems[field] = message
     if problems:
         return None, problems
-    request_ = shares.ShareRequest(
+    request_ = share_requests.ShareRequest(
         form.get("note", ""), form.get("label", "").strip(), numbers["ttl"], numbers["links"]
     )
-    problems = shares.problems_with(request_, max_ttl=current_services().settings.max_ttl)
+    problems = share_requests.problems_with(request_, max_ttl=current_services().settings.max_ttl)
     return (None, problems) if problems else (request_, {})
 
 
 def links_csv(links: list[str], expires_at: str) -> str | None:
     """A CSV file of links this server issued, or None if any is not one of them."""
     base_url = current_services().settings.base_url
-    if not 1 <= len(links) <= shares.MAX_LINKS:
+    if not 1 <= len(links) <= share_requests.MAX_LINKS:
         return None
     if not (expires_at.isdigit() and len(expires_at) < 12):
         return None
