@@ -6,6 +6,8 @@ import time
 from datetime import UTC, datetime
 from typing import Protocol
 
+from .words import plural
+
 
 class Clock(Protocol):
     def __call__(self) -> float:
@@ -46,5 +48,5 @@ def in_words(seconds: float) -> str:
         # Rounded to the nearest unit: 59 min 45 s reads "1 hour", not "60 minutes".
         if seconds + 30 >= size:
             count = round(seconds / size)
-            return f"{count} {unit}{'' if count == 1 else 's'}"
+            return f"{count} {plural(count, unit)}"
     return "less than a minute"

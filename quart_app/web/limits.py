@@ -10,6 +10,7 @@ from werkzeug.exceptions import TooManyRequests
 from ..accounts import MAX_NAME_CHARS
 from ..ratelimit.local import Limiter
 from ..services import Services
+from ..words import plural
 from .addresses import client_address
 from .context import current_services
 
@@ -22,7 +23,7 @@ class RateLimited(TooManyRequests):
     def __init__(self, wait: int, message: str = TOO_MANY) -> None:
         super().__init__(description=message, retry_after=wait)
         self.wait = wait
-        self.detail = f"Try again in {wait} second{'' if wait == 1 else 's'}."
+        self.detail = f"Try again in {wait} {plural(wait, 'second')}."
 
 
 async def _count(limiter: Limiter, key: str, message: str) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 from quart import Quart, g
 
 from ..clock import human_utc, in_words, iso_utc
+from ..words import plural
 from .context import services_of
 
 
@@ -21,6 +22,7 @@ def init_app(app: Quart) -> None:
     app.add_template_filter(human_utc, "utc")
     app.add_template_filter(iso_utc, "iso")
     app.add_template_filter(from_now, "from_now")
+    app.add_template_global(plural, "plural")
 
     @app.context_processor
     async def session_values() -> dict[str, Any]:
