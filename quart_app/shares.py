@@ -35,6 +35,9 @@ class CreatedShare:
 
 @dataclass(frozen=True)
 class ShareStatus:
+    """A share's links as its owner sees them. Every link issued is counted once, as used,
+    revoked, expired or left: the four always add up to the links issued."""
+
     share: Share
     uses: list[float]  # when each link was used, oldest first
     expired: bool
@@ -42,10 +45,35 @@ class ShareStatus:
     @property
     def links_left(self) -> int:
         """Links that still work."""
+        return self._unspent if self._is_live else 0
+
+    @property
+    def links_revoked(self) -> int:
+        """Links revoked one by one, with the share, or by "revoke all" before they ran out."""
+        dead = 0 if self._is_live or self._ran_out else self._unspent
+        return self.share.links_revoked + dead
+
+    @property
+    def links_expired(self) -> int:
+        """Links whose time ran out before anyone used or revoked them."""
+        return self._unspent if not self._is_live and self._ran_out else 0
+
+    @property
+    def _unspent(self) -> int:
         share = self.share
-        if share.note_erased or self.expired:
-            return 0
         return max(0, share.links_issued - share.links_used - share.links_revoked)
+
+    @property
+    def _is_live(self) -> bool:
+        share = self.share
+        return not (share.note_erased or share.revoked_at is not None or self.expired)
+
+    @property
+    def _ran_out(self) -> bool:
+        """Whether the links nobody used died of age rather than by a revocation."""
+        share = self.share
+        revoked_at = share.revoked_at
+        return self.expired and (revoked_at is None or revoked_at >= share.expires_at)
 
     @property
     def state(self) -> str:
@@ -166,7 +194,7 @@ async def revoke_all_links(services: Services, owner: User) -> None:
     of the owner's shares say so, and their notes, which no link can reach now, are erased."""
     async with _changing_shares_of(services, owner) as conn:
         await users.bump_link_generation(conn, owner.id)
-        await queries.revoke_unspent_links(conn, owner.id)
+        await queries.revoke_unspent_links(conn, owner.id, now=services.clock())
 
 
 async def revoke_link(services: Services, owner: User, token: str) -> LinkState:

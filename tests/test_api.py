@@ -63,6 +63,7 @@ async def test_share_status_counts_uses_with_their_times(
         "links_issued": 3,
         "links_used": 1,
         "links_revoked": 0,
+        "links_expired": 0,
         "links_left": 2,
         "redemptions": [{"used_at": iso_utc(START + 60)}],
     }
@@ -127,6 +128,7 @@ async def test_deleting_a_share_revokes_its_links_and_erases_the_note(
     assert [tuple(row) for row in rows] == [(None,)]
     status = await body_of(await api.get(f"/shares/{created['id']}"))
     assert (status["revoked_at"], status["links_left"]) == (AT_START, 0)
+    assert (status["links_revoked"], status["links_used"]) == (2, 0)
     assert (await api.delete(f"/shares/{created['id']}")).status_code == 204
 
 

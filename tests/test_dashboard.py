@@ -133,6 +133,17 @@ async def test_revoking_a_share_burns_its_links(
         assert (await client.post("/connect/" + token_of(link.url))).status_code == 410
 
 
+async def test_a_revoked_share_shows_its_links_as_revoked(
+    browser: Browser, services: Services, user: User
+) -> None:
+    created = await share_for(services, user, links=2)
+    await browser.post(f"/shares/{created.share.id}/revoke", {"confirm": "yes"})
+    await browser.post("/links/revoke-all", {"confirm": "yes"})
+    page = await (await browser.get("/")).get_data(as_text=True)
+    assert "0 of 2 used" in page
+    assert "0 left · 2 revoked</small>" in page
+
+
 async def test_users_cannot_revoke_each_others_shares(
     browser: Browser, client: QuartClient, services: Services
 ) -> None:

@@ -84,3 +84,10 @@ CREATE TABLE reveals (
     reveal_until double precision NOT NULL
 );
 CREATE INDEX reveals_by_time ON reveals(reveal_until);
+
+-- version 5
+-- A revoked share counts the links it revoked as revoked (it used to count none, so its
+-- counts did not add up to the links it issued). Links that had run out stay expired.
+UPDATE shares SET links_revoked = links_issued - links_used
+    WHERE revoked_at IS NOT NULL AND revoked_at < expires_at
+      AND links_used + links_revoked < links_issued;

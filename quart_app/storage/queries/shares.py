@@ -116,12 +116,14 @@ async def uses_of(conn: Connection, share_ids: Iterable[str]) -> dict[str, list[
 
 
 async def revoke_share(conn: Connection, owner_id: int, share_id: str, *, now: float) -> bool:
-    """Mark the share revoked and erase its note, and the copies kept for re-viewing;
-    False if it is not the owner's."""
+    """Mark the share revoked, count its unused links as revoked unless they ran out first,
+    and erase its note and the copies kept for re-viewing; False if it is not the owner's."""
     cursor = await conn.execute(
-        """UPDATE shares SET revoked_at = coalesce(revoked_at, ?), note = NULL
+        """UPDATE shares SET revoked_at = coalesce(revoked_at, ?), note = NULL,
+               links_revoked = CASE WHEN revoked_at IS NULL AND expires_at > ?
+                                    THEN links_issued - links_used ELSE links_revoked END
            WHERE id = ? AND owner_id = ?""",
-        (now, share_id, owner_id),
+        (now, now, share_id, owner_id),
     )
     if cursor.rowcount != 1:
         return False
@@ -132,12 +134,14 @@ async def revoke_share(conn: Connection, owner_id: int, share_id: str, *, now: f
     return True
 
 
-async def revoke_unspent_links(conn: Connection, owner_id: int) -> None:
-    """Count every unused link of the owner's shares as revoked and erase their notes."""
+async def revoke_unspent_links(conn: Connection, owner_id: int, *, now: float) -> None:
+    """Count every unused link of the owner's open shares as revoked and erase their notes.
+    Shares revoked already, or whose links ran out, keep the counts they have."""
     await conn.execute(
         """UPDATE shares SET links_revoked = links_issued - links_used, note = NULL
-           WHERE owner_id = ? AND links_used + links_revoked < links_issued""",
-        (owner_id,),
+           WHERE owner_id = ? AND revoked_at IS NULL AND expires_at > ?
+             AND links_used + links_revoked < links_issued""",
+        (owner_id, now),
     )
 
 

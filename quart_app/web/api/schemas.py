@@ -104,8 +104,11 @@ class ShareBody(_Answer):
     revoked_at: Timestamp | None
     links_issued: int
     links_used: int
-    links_revoked: int
-    links_left: int = Field(description="Links that still work: not used, revoked or erased.")
+    links_revoked: int = Field(description="Links revoked before anyone used them.")
+    links_expired: int = Field(description="Links that ran out before anyone used them.")
+    links_left: int = Field(
+        description="Links that still work. Used, revoked, expired and left add up to issued."
+    )
     redemptions: list[Redemption] = Field(description="Each use of a link, oldest first.")
 
 
@@ -146,7 +149,8 @@ def share_body(status: ShareStatus) -> ShareBody:
         revoked_at=None if share.revoked_at is None else iso_utc(share.revoked_at),
         links_issued=share.links_issued,
         links_used=share.links_used,
-        links_revoked=share.links_revoked,
+        links_revoked=status.links_revoked,
+        links_expired=status.links_expired,
         links_left=status.links_left,
         redemptions=[Redemption(used_at=iso_utc(used_at)) for used_at in status.uses],
     )
