@@ -93,6 +93,21 @@ async def test_bad_form_input_rerenders_the_form_keeping_what_was_typed(
     assert "No shares yet" in listing
 
 
+async def test_every_problem_with_the_form_is_shown_at_once(browser: Browser) -> None:
+    form = {"note": "", "label": "L" * 201, "ttl": "soon", "links": "abc"}
+    response = await browser.post("/shares", form, headers=HTMX)
+    page = await response.get_data(as_text=True)
+    assert response.status_code == 422
+    for message in (
+        "Write the note you want to share.",
+        "The label is too long: at most 200 characters.",
+        "Choose how long the links live.",
+        "Give the number of links as a whole number.",
+    ):
+        assert message in page
+    assert 'value="abc"' in page
+
+
 async def test_share_list_shows_uses_newest_share_first(
     browser: Browser, client: QuartClient, services: Services, user: User, clock: FrozenClock
 ) -> None:

@@ -39,8 +39,9 @@ def ttl_choices() -> list[tuple[int, str]]:
 def parse_share_form(
     form: MultiDict[str, str],
 ) -> tuple[share_requests.ShareRequest | None, dict[str, str]]:
-    """The request the form asks for, or the problems to show next to its fields."""
-    problems: dict[str, str] = {}
+    """The request the form asks for, or the problems to show next to its fields: all of
+    them at once, so that one round trip is enough to fix the form."""
+    unreadable: dict[str, str] = {}
     numbers: dict[str, int] = {}
     for field, message in (
         ("ttl", "Choose how long the links live."),
@@ -49,13 +50,16 @@ def parse_share_form(
         try:
             numbers[field] = int(form.get(field, "").strip())
         except ValueError:
-            problems[field] = message
-    if problems:
-        return None, problems
+            unreadable[field] = message
+    settings = current_services().settings
     request_ = share_requests.ShareRequest(
-        form.get("note", ""), form.get("label", "").strip(), numbers["ttl"], numbers["links"]
+        form.get("note", ""),
+        form.get("label", "").strip(),
+        # Stand-ins for numbers that could not be read, so the other fields are still checked.
+        numbers.get("ttl", settings.default_ttl),
+        numbers.get("links", 1),
     )
-    problems = share_requests.problems_with(request_, max_ttl=current_services().settings.max_ttl)
+    problems = share_requests.problems_with(request_, max_ttl=settings.max_ttl) | unreadable
     return (None, problems) if problems else (request_, {})
 
 
