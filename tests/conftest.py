@@ -21,9 +21,12 @@ from typing import Any
 
 import asyncpg
 import pytest
+import pytest_asyncio
 import redis
 from argon2 import PasswordHasher
 from hypothesis import settings as hypothesis_settings
+from playwright.async_api import Browser as Chromium
+from playwright.async_api import async_playwright
 from quart import Quart
 from quart.testing import QuartClient
 from quart.wrappers import Response as TestResponse
@@ -43,6 +46,7 @@ from quart_app.storage.queries.users import User, user_by_name
 from quart_app.web.context import services_of
 
 from .apiclient import ApiClient
+from .browsing import CHROMIUM, CHROMIUM_ARGS, Problems
 from .servers import PostgresServer, postgres_server, redis_server
 
 BASE_URL = "http://oncelink.test"
@@ -257,3 +261,23 @@ async def browser(client: QuartClient, user: User) -> Browser:
 async def api(client: QuartClient, services: Services, user: User) -> ApiClient:
     """The JSON API as user1's script sees it, with a fresh API token."""
     return ApiClient(client, await create_api_token(services, user.id, "tests"))
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def chromium() -> AsyncIterator[Chromium]:
+    """The system's Chromium, for the browser tests of one module."""
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: `make test` installs it"
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture
+def problems() -> Iterator[Problems]:
+    """What went wrong in the test's pages; the test fails if anything did."""
+    found = Problems()
+    yield found
+    assert found.seen == []

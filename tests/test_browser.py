@@ -7,82 +7,32 @@ import csv
 import io
 import re
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import pytest_asyncio
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, expect
 
-from quart_app.accounts import NewUser, add_user
 from quart_app.clock import FrozenClock
 from quart_app.links.tokens import LinkSigner
 from quart_app.services import open_services
-from quart_app.share_requests import ShareRequest
-from quart_app.shares import create_share, revoke_share
+from quart_app.shares import revoke_share
 from quart_app.storage.queries.shares import shares_page
 from quart_app.storage.queries.users import user_by_name
 
-from .browsing import CHROMIUM, CHROMIUM_ARGS, Problems, clipboard, new_context, screenshot
+from .browsing import Problems, clipboard, new_context, screenshot
 from .conftest import PASSWORD
 from .live import LiveServer, live_server
+from .steps import LIVE_MS, NOTE, add_user_with_share, create_links, log_in
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-NOTE = "Door code 4711\nWi-Fi: correct-horse-battery"
-LIVE_MS = 2000
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     with live_server(tmp_path_factory.mktemp("browser")) as server:
         yield server
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def chromium() -> AsyncIterator[Browser]:
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: `make test` installs it"
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        yield browser
-        await browser.close()
-
-
-@pytest.fixture
-def problems() -> Iterator[Problems]:
-    found = Problems()
-    yield found
-    assert found.seen == []
-
-
-async def add_user_with_share(server: LiveServer, name: str, links: int = 1) -> list[str]:
-    async with open_services(server.settings) as services:
-        await add_user(services, NewUser(name, PASSWORD), is_admin=False)
-        user = await user_by_name(services.db.reader, name)
-        assert user is not None
-        created = await create_share(services, user, ShareRequest(NOTE, "", 3600, links))
-    return [link.url for link in created.links]
-
-
-async def log_in(page: Page, server: LiveServer, name: str) -> None:
-    await page.goto(server.base_url + "/login")
-    await page.get_by_label("User name").fill(name)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Log in").click()
-    await expect(page.get_by_role("heading", name="Your shares")).to_be_visible()
-
-
-async def create_links(page: Page, label: str, count: int) -> list[str]:
-    await page.get_by_label("Secret note").fill(NOTE)
-    await page.get_by_label("Label").fill(label)
-    await page.get_by_label("Number of links").fill(str(count))
-    await page.get_by_role("button", name="Create links").click()
-    links = page.locator(".created input[name=link]")
-    await expect(links).to_have_count(count)
-    return await links.evaluate_all("inputs => inputs.map(input => input.value)")
 
 
 async def test_first_admin_shares_a_note_and_sees_its_use_live(

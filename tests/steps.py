@@ -1,0 +1,51 @@
+"""What a person does in the browser tests, step by step: log in, create links, and the
+users and shares a test starts from."""
+
+from __future__ import annotations
+
+from playwright.async_api import Page, expect
+
+from quart_app.accounts import NewUser, add_user
+from quart_app.services import open_services
+from quart_app.share_requests import ShareRequest
+from quart_app.shares import create_share
+from quart_app.storage.queries.users import user_by_name
+
+from .conftest import PASSWORD
+from .live import LiveServer
+
+NOTE = "Door code 4711\nWi-Fi: correct-horse-battery"
+LIVE_MS = 2000
+
+
+async def add_user_with_share(
+    server: LiveServer, name: str, links: int = 1, *, admin: bool = False, label: str = ""
+) -> list[str]:
+    async with open_services(server.settings) as services:
+        await add_user(services, NewUser(name, PASSWORD), is_admin=admin)
+        user = await user_by_name(services.db.reader, name)
+        assert user is not None
+        created = await create_share(services, user, ShareRequest(NOTE, label, 3600, links))
+    return [link.url for link in created.links]
+
+
+async def log_in(page: Page, server: LiveServer, name: str) -> None:
+    await page.goto(server.base_url + "/login")
+    await fill_login(page, name)
+    await expect(page.get_by_role("heading", name="Your shares")).to_be_visible()
+
+
+async def fill_login(page: Page, name: str, password: str = PASSWORD) -> None:
+    await page.get_by_label("User name").fill(name)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Log in").click()
+
+
+async def create_links(page: Page, label: str, count: int) -> list[str]:
+    await page.get_by_label("Secret note").fill(NOTE)
+    await page.get_by_label("Label").fill(label)
+    await page.get_by_label("Number of links").fill(str(count))
+    await page.get_by_role("button", name="Create links").click()
+    links = page.locator(".created input[name=link]")
+    await expect(links).to_have_count(count)
+    return await links.evaluate_all("inputs => inputs.map(input => input.value)")
