@@ -19,9 +19,10 @@ async def test_password_change_logs_out_every_other_session(
 ) -> None:
     other = await log_in(app.test_client())
     changed = await browser.post("/account/password", {"current": PASSWORD, "new": NEW_PASSWORD})
-    assert changed.status_code == 200
-    assert "Password changed" in await changed.get_data(as_text=True)
-    assert (await browser.get("/")).status_code == 200  # this browser got a fresh session
+    assert (changed.status_code, changed.headers["Location"]) == (303, "/account?changed=password")
+    page = await (await browser.get("/account?changed=password")).get_data(as_text=True)
+    assert "Password changed" in page  # this browser got a fresh session
+    assert f'name="csrf" value="{browser.csrf}"' not in page  # and forms for it
     assert (await other.get("/")).status_code == 302
     fresh = app.test_client()
     assert (

@@ -16,7 +16,8 @@ bp = Blueprint("account", __name__)
 @bp.get("/account")
 @login_required
 async def account() -> Response | BaseResponse:
-    return await html("account.html", problems={}, done=False)
+    done = request.args.get("changed") == "password"
+    return await html("account.html", problems={}, done=done)
 
 
 @bp.post("/account/password")
@@ -28,9 +29,11 @@ async def change_password() -> Response | BaseResponse:
     )
     if session_id is None:
         return await html("account.html", 422, problems=problems, done=False)
-    # Every other session of this user just ended; this browser gets a fresh one.
-    response = await html("account.html", problems={}, done=True)
-    return with_session_cookie(response, session_id)
+    # Every session of this user just ended, this one too. The browser gets a fresh one,
+    # and the page it sees next is rendered for it, with forms that carry its form token
+    # (and a reload does not send the change again).
+    done = redirect(url_for("account.account", changed="password"), 303)
+    return with_session_cookie(done, session_id)
 
 
 def _admin_only() -> None:
