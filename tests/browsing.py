@@ -42,22 +42,29 @@ class Problems:
     """Everything that went wrong in the pages of one test."""
 
     seen: list[str] = field(default_factory=list)
+    # Error statuses a test provokes on purpose; Chromium logs each as a console error.
+    provoked: set[int] = field(default_factory=set)
 
     def watch(self, page: Page) -> Page:
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.seen.append(f"page error: {error}"))
         return page
 
+    def expect_status(self, status: int) -> None:
+        """The test provokes this error status: its console line is not a fault."""
+        self.provoked.add(status)
+
     def _console(self, message: ConsoleMessage) -> None:
-        if message.type in ("error", "warning") and not _expected(message):
+        if message.type in ("error", "warning") and not self._expected(message):
             self.seen.append(f"console {message.type}: {message.text} ({message.location})")
 
-
-def _expected(message: ConsoleMessage) -> bool:
-    """Chromium logs a page's own error status as a console error; for a dead link's page
-    that status (404 or 410) is the point, not a fault."""
-    dead_link = "/connect/" in message.location.get("url", "")
-    return dead_link and message.text.startswith("Failed to load resource")
+    def _expected(self, message: ConsoleMessage) -> bool:
+        """Chromium logs a page's own error status as a console error; for a dead link's
+        page that status (404 or 410) is the point, not a fault, as are provoked ones."""
+        if not message.text.startswith("Failed to load resource"):
+            return False
+        provoked = any(f"status of {status} " in message.text for status in self.provoked)
+        return provoked or "/connect/" in message.location.get("url", "")
 
 
 async def new_context(

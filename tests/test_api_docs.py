@@ -79,6 +79,7 @@ async def test_the_docs_page_lists_every_operation_and_loads_no_outside_script(
     assert re.findall(r'<script src="([^"]+)"', page) == [
         "/static/vendor/htmx.min.js",
         "/static/app.js",
+        "/static/fragments.js",
     ]
     assert "<code>Authorization: Bearer &lt;token&gt;</code>" in page
     assert 'id="schema-NewShare"' in page

@@ -102,7 +102,7 @@ async def test_token_page_needs_a_login_and_its_forms_the_csrf_token(
     await client.post("/logout", form={"csrf": browser.csrf})
     response = await client.get("/tokens")
     assert response.status_code == 302
-    assert response.headers["Location"].endswith("/login")
+    assert response.headers["Location"].endswith("/login?next=/tokens")
 
 
 def test_cli_prints_the_token_and_nothing_else(tmp_path: Path, database: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from quart import Quart
 from quart.testing import QuartClient
 
@@ -11,7 +12,7 @@ from quart_app.accounts import NewUser, add_user, setup_link
 from quart_app.services import Services
 from quart_app.storage.queries.users import User, count_users, user_by_name
 
-from .conftest import PASSWORD, log_in
+from .conftest import PASSWORD, Browser, log_in
 
 
 async def test_dashboard_requires_login(client: QuartClient) -> None:
@@ -128,3 +129,60 @@ async def test_setup_submitted_many_times_at_once_creates_one_admin(services: Se
     created = [user_id for user_id in await asyncio.gather(*attempts) if user_id is not None]
     assert len(created) == 1
     assert await count_users(services.db.reader) == 1
+
+
+async def test_login_leads_back_to_the_page_that_asked_for_it(
+    client: QuartClient, user: User
+) -> None:
+    asked = await client.get("/tokens")
+    assert asked.headers["Location"] == "/login?next=/tokens"
+    page = await (await client.get("/login?next=/tokens")).get_data(as_text=True)
+    assert '<input type="hidden" name="next" value="/tokens">' in page
+    form = {"name": "user1", "password": PASSWORD, "next": "/tokens"}
+    response = await client.post("/login", form=form)
+    assert (response.status_code, response.headers["Location"]) == (303, "/tokens")
+
+
+@pytest.mark.parametrize(
+    "elsewhere",
+    [
+        "//evil.example/",
+        "/\\evil.example",
+        "https://evil.example/",
+        "/%2F%2Fevil.example",
+        "/connect/a-link-token",
+        "javascript:alert(1)",
+        "",
+    ],
+)
+async def test_login_never_leads_to_another_site_or_a_secret_path(
+    client: QuartClient, user: User, elsewhere: str
+) -> None:
+    form = {"name": "user1", "password": PASSWORD, "next": elsewhere}
+    response = await client.post("/login", form=form)
+    assert (response.status_code, response.headers["Location"]) == (303, "/")
+
+
+async def test_a_background_request_without_a_session_sends_the_whole_window_to_login(
+    client: QuartClient, user: User
+) -> None:
+    headers = {"HX-Request": "true", "HX-Current-URL": "http://oncelink.test/tokens"}
+    response = await client.post("/shares", form={"note": "n"}, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/login?next=/tokens"
+    body = await response.get_data(as_text=True)
+    assert "<html" not in body
+    assert "Your session has ended" in body
+
+
+async def test_errors_in_background_requests_are_messages_not_pages(
+    browser: Browser,
+) -> None:
+    response = await browser.client.post(
+        "/shares", form={"note": "n", "csrf": "stale"}, headers={"HX-Request": "true"}
+    )
+    body = await response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert body.startswith('<p class="notice warn" role="alert" data-problem>')
+    assert "<html" not in body
+    assert "HX-Request" in response.headers["Vary"]

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Page, expect
 
 from .browsing import Problems, new_context
 from .conftest import PASSWORD
 from .live import LiveServer, live_server
-from .steps import add_user_with_share, log_in
+from .steps import NOTE, add_user_with_share, fill_login, log_in
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -40,4 +40,87 @@ async def test_the_forms_after_a_password_change_still_work(
     await expect(page.get_by_text("Password changed")).to_be_visible()
     await page.get_by_role("button", name="Log out").click()
     await expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    await context.close()
+
+
+async def fill_share_form(page: Page, note: str, label: str, links: str) -> None:
+    await page.get_by_label("Secret note").fill(note)
+    await page.get_by_label("Label").fill(label)
+    await page.get_by_label("Number of links").fill(links)
+
+
+async def test_a_session_ended_elsewhere_takes_the_window_to_login_and_back_with_the_note(
+    server: LiveServer, chromium: Browser, problems: Problems
+) -> None:
+    await add_user_with_share(server, "quinn")
+    writer = await new_context(chromium)
+    page = problems.watch(await writer.new_page())
+    await log_in(page, server, "quinn")
+    await fill_share_form(page, NOTE, "Half written", "2")
+    elsewhere = await new_context(chromium)
+    other = problems.watch(await elsewhere.new_page())
+    await log_in(other, server, "quinn")
+    await other.goto(server.base_url + "/account")
+    await other.get_by_label("Current password").fill(PASSWORD)
+    await other.get_by_label("New password").fill(NEW_PASSWORD)
+    await other.get_by_role("button", name="Change password").click()
+    await expect(other.get_by_text("Password changed")).to_be_visible()
+
+    problems.expect_status(401)
+    await page.get_by_role("button", name="Create links").click()
+    await expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    await expect(page.locator("header.site")).to_have_count(1)
+    await fill_login(page, "quinn", NEW_PASSWORD)
+    await expect(page.get_by_role("heading", name="Your shares")).to_be_visible()
+    await expect(page.get_by_label("Secret note")).to_have_value(NOTE)
+    await expect(page.get_by_label("Label")).to_have_value("Half written")
+    await expect(page.get_by_label("Number of links")).to_have_value("2")
+    await page.get_by_role("button", name="Create links").click()
+    await expect(page.locator(".created input[name=link]")).to_have_count(2)
+    await page.reload()  # the draft was used up: it does not come back
+    await expect(page.get_by_label("Secret note")).to_have_value("")
+    await writer.close()
+    await elsewhere.close()
+
+
+async def test_a_note_too_large_to_send_is_refused_in_place_and_kept(
+    server: LiveServer, chromium: Browser, problems: Problems
+) -> None:
+    await add_user_with_share(server, "rory")
+    context = await new_context(chromium)
+    page = problems.watch(await context.new_page())
+    await log_in(page, server, "rory")
+    huge = "x" * (1024 * 1024 + 100 * 1024)
+    await fill_share_form(page, huge, "Too big", "1")
+    problems.expect_status(413)
+    await page.get_by_role("button", name="Create links").click()
+    problem = page.locator("#new-share [role=alert]")
+    await expect(problem).to_contain_text("too large")
+    await expect(page.locator("header.site")).to_have_count(1)
+    assert await page.get_by_label("Secret note").input_value() == huge
+    await expect(page.get_by_label("Label")).to_have_value("Too big")
+    await fill_share_form(page, NOTE, "Just right", "1")
+    await page.get_by_role("button", name="Create links").click()
+    await expect(page.locator(".created input[name=link]")).to_have_count(1)
+    await expect(problem).to_have_count(0)
+    await context.close()
+
+
+async def test_a_form_from_an_earlier_session_is_refused_in_place_and_kept(
+    server: LiveServer, chromium: Browser, problems: Problems
+) -> None:
+    await add_user_with_share(server, "sam")
+    context = await new_context(chromium)
+    page = problems.watch(await context.new_page())
+    await log_in(page, server, "sam")
+    await fill_share_form(page, NOTE, "Stale", "1")
+    tab = problems.watch(await context.new_page())  # same browser: the cookie is shared
+    await tab.goto(server.base_url + "/")
+    await tab.get_by_role("button", name="Log out").click()
+    await log_in(tab, server, "sam")
+    problems.expect_status(403)
+    await page.get_by_role("button", name="Create links").click()
+    await expect(page.locator("#new-share [role=alert]")).to_contain_text("expired")
+    await expect(page.locator("header.site")).to_have_count(1)
+    await expect(page.get_by_label("Secret note")).to_have_value(NOTE)
     await context.close()

@@ -9,7 +9,7 @@ import logging
 from quart import Quart, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from .rendering import html, wants_json
+from .rendering import html, is_htmx, wants_json
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,11 @@ async def _answer(status: int, message: str, detail: str | None = None) -> Respo
     if wants_json() or request.path.startswith(API_PREFIX):
         response = jsonify({"error": message, "detail": detail})
         response.status_code = status
+        return response
+    if is_htmx():
+        # A background request asked for a fragment: a whole page must never land in it.
+        response = await html("_request_problem.html", status, message=message)
+        response.vary.add("HX-Request")
         return response
     return await html("error.html", status, message=message)
 

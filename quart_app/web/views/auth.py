@@ -10,40 +10,48 @@ from ...clock import in_words
 from ...paths import SETUP_PATH
 from ..context import current_services
 from ..limits import RateLimited, count_login_failure, limit_login
-from ..sessions import cookie_name, login_required, with_session_cookie
+from ..sessions import cookie_name, is_safe_next, login_required, with_session_cookie
 
 bp = Blueprint("auth", __name__)
 
 Page = tuple[str, int] | tuple[str, int, dict[str, str]]
 
 
+def _next_page(asked: str) -> str:
+    """Where to go once logged in: the page that sent the user here, or the dashboard."""
+    return asked if is_safe_next(asked) else url_for("dashboard.index")
+
+
 @bp.get("/login")
 async def login() -> str | BaseResponse:
+    next_page = request.args.get("next", "")
     if g.user is not None:
-        return redirect(url_for("dashboard.index"))
-    return await render_template("login.html", name="", error=None)
+        return redirect(_next_page(next_page))
+    return await render_template("login.html", name="", error=None, next_page=next_page)
 
 
 @bp.post("/login")
 async def login_submit() -> Page | BaseResponse:
     form = await request.form
     name, password = form.get("name", ""), form.get("password", "")
+    next_page = form.get("next", "")
     try:
         await limit_login(name)
     except RateLimited as limited:
         error = f"Too many attempts. Try again in {in_words(limited.wait)}."
-        page = await render_template("login.html", name=name, error=error)
+        page = await render_template("login.html", name=name, error=error, next_page=next_page)
         return page, 429, {"Retry-After": str(limited.wait)}
     services = current_services()
     user = await accounts.authenticate(services, name, password)
     if user is None:
         await count_login_failure(name)
         error = "Wrong user name or password."
-        return await render_template("login.html", name=name, error=error), 401
+        page = await render_template("login.html", name=name, error=error, next_page=next_page)
+        return page, 401
     if g.session_id:  # a fresh id on every login: a planted session id is worth nothing
         await accounts.end_session(services, g.session_id)
     session_id = await accounts.start_session(services, user.id)
-    return with_session_cookie(redirect(url_for("dashboard.index"), 303), session_id)
+    return with_session_cookie(redirect(_next_page(next_page), 303), session_id)
 
 
 @bp.post("/logout")
