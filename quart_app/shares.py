@@ -34,6 +34,14 @@ class CreatedShare:
 
 
 @dataclass(frozen=True)
+class AlreadyCreated:
+    """A form sent a second time: the share it made the first time. Its links are not
+    shown again, since the server keeps none."""
+
+    share: Share
+
+
+@dataclass(frozen=True)
 class ShareStatus:
     """A share's links as its owner sees them. Every link issued is counted once, as used,
     revoked, expired or left: the four always add up to the links issued."""
@@ -109,9 +117,26 @@ async def _changing_shares_of(services: Services, owner: User) -> AsyncIterator[
 
 async def create_share(services: Services, owner: User, request: ShareRequest) -> CreatedShare:
     """Store the note and issue its links. The caller has checked ``problems_with``."""
+    created = await _store(services, owner, request, form_nonce=None)
+    assert isinstance(created, CreatedShare)
+    return created
+
+
+async def create_share_once(
+    services: Services, owner: User, request: ShareRequest, form_nonce: str
+) -> CreatedShare | AlreadyCreated:
+    """As ``create_share``, for a form that carries a one-time nonce: however often it is
+    sent (a reload of the answer's page, a second click, at once or later), one share is
+    made, and every later sending is answered with that share."""
+    return await _store(services, owner, request, form_nonce=form_nonce)
+
+
+async def _store(
+    services: Services, owner: User, request: ShareRequest, *, form_nonce: str | None
+) -> CreatedShare | AlreadyCreated:
     share_id = new_share_id()
     async with _changing_shares_of(services, owner) as conn:
-        await queries.insert_share(
+        if not await queries.insert_share(
             conn,
             share_id,
             owner.id,
@@ -119,7 +144,12 @@ async def create_share(services: Services, owner: User, request: ShareRequest) -
             note=request.note,
             ttl=request.ttl,
             now=services.clock(),
-        )
+            form_nonce=form_nonce,
+        ):
+            assert form_nonce is not None
+            earlier = await queries.share_by_form_nonce(conn, owner.id, form_nonce)
+            assert earlier is not None
+            return AlreadyCreated(earlier)
         links = await _issue(services, conn, owner, share_id, request.links, request.ttl)
         share = await queries.share_of(conn, owner.id, share_id)
     assert share is not None

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 from urllib.parse import urlencode
 
 import pytest
+from quart import Quart
 from quart.testing import QuartClient
 
 from quart_app.clock import FrozenClock
 from quart_app.services import Services
+from quart_app.shares import list_shares
 from quart_app.storage.queries.users import User
 
-from .conftest import Browser, make_user, share_for, token_of
+from .conftest import Browser, log_in, make_user, share_for, token_of
 
 HTMX = {"HX-Request": "true"}
 GOOD_FORM = {"note": "door code 4711", "label": "office", "ttl": "3600", "links": "3"}
@@ -106,6 +109,52 @@ async def test_every_problem_with_the_form_is_shown_at_once(browser: Browser) ->
     ):
         assert message in page
     assert 'value="abc"' in page
+
+
+def nonce_in(page: str) -> str:
+    found = re.search(r'name="nonce" value="([^"]+)"', page)
+    assert found is not None
+    return found.group(1)
+
+
+async def test_a_form_sent_again_makes_no_second_share(
+    browser: Browser, services: Services, user: User
+) -> None:
+    nonce = nonce_in(await (await browser.get("/")).get_data(as_text=True))
+    first = await browser.post("/shares", {**GOOD_FORM, "nonce": nonce})
+    assert first.status_code == 201
+    again = await browser.post("/shares", {**GOOD_FORM, "nonce": nonce})
+    page = await again.get_data(as_text=True)
+    assert again.status_code == 200
+    assert "This form was sent already" in page
+    assert "Nothing new was created. This form made “office”" in page
+    assert links_in(page) == []
+    assert len(await list_shares(services, user, limit=10)) == 1
+    assert nonce_in(page) != nonce  # the form shown now is a new one
+    assert (
+        await browser.post("/shares", {**GOOD_FORM, "nonce": nonce_in(page)})
+    ).status_code == 201
+
+
+async def test_one_form_sent_many_times_at_once_makes_one_share(
+    browser: Browser, services: Services, user: User
+) -> None:
+    nonce = nonce_in(await (await browser.get("/")).get_data(as_text=True))
+    answers = await asyncio.gather(
+        *(browser.post("/shares", {**GOOD_FORM, "nonce": nonce}) for _ in range(8))
+    )
+    assert sorted(answer.status_code for answer in answers) == [200] * 7 + [201]
+    assert len(await list_shares(services, user, limit=10)) == 1
+
+
+async def test_a_form_nonce_is_one_users_own(
+    app: Quart, browser: Browser, services: Services, user: User
+) -> None:
+    nonce = nonce_in(await (await browser.get("/")).get_data(as_text=True))
+    await browser.post("/shares", {**GOOD_FORM, "nonce": nonce})
+    await make_user(services, "user2")
+    other = await log_in(app.test_client(), "user2")
+    assert (await other.post("/shares", {**GOOD_FORM, "nonce": nonce})).status_code == 201
 
 
 async def test_share_list_shows_uses_newest_share_first(

@@ -91,3 +91,8 @@ CREATE INDEX reveals_by_time ON reveals(reveal_until);
 UPDATE shares SET links_revoked = links_issued - links_used
     WHERE revoked_at IS NOT NULL AND revoked_at < expires_at
       AND links_used + links_revoked < links_issued;
+
+-- A share made from the dashboard's form carries the form's one-time nonce, so that the
+-- form sent again (a reload of the page its answer is on) makes no second share.
+ALTER TABLE shares ADD COLUMN form_nonce text COLLATE "C";
+CREATE UNIQUE INDEX shares_by_form_nonce ON shares(owner_id, form_nonce);

@@ -48,13 +48,36 @@ def _share(row: Any) -> Share:
 
 
 async def insert_share(
-    conn: Connection, share_id: str, owner_id: int, *, label: str, note: str, ttl: int, now: float
-) -> None:
-    await conn.execute(
-        """INSERT INTO shares(id, owner_id, label, note, default_ttl, created_at, expires_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        (share_id, owner_id, label, note, ttl, now, now),
+    conn: Connection,
+    share_id: str,
+    owner_id: int,
+    *,
+    label: str,
+    note: str,
+    ttl: int,
+    now: float,
+    form_nonce: str | None = None,
+) -> bool:
+    """Add a share; False if the owner already has one made by a form with this nonce."""
+    row = await first_row(
+        conn,
+        """INSERT INTO shares(id, owner_id, label, note, default_ttl, created_at, expires_at,
+                              form_nonce)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (owner_id, form_nonce) DO NOTHING RETURNING seq""",
+        (share_id, owner_id, label, note, ttl, now, now, form_nonce),
     )
+    return row is not None
+
+
+async def share_by_form_nonce(conn: Connection, owner_id: int, form_nonce: str) -> Share | None:
+    """The owner's share that the form with this nonce made."""
+    row = await first_row(
+        conn,
+        f"SELECT {_SHARE_COLUMNS} FROM shares WHERE owner_id = ? AND form_nonce = ?",  # noqa: S608
+        (owner_id, form_nonce),
+    )
+    return None if row is None else _share(row)
 
 
 async def record_issued_links(

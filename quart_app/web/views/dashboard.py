@@ -13,7 +13,7 @@ from ..context import current_services
 from ..pasted_links import token_in
 from ..rendering import html, is_htmx, page_or_fragment
 from ..sessions import login_required
-from .forms import form_defaults, links_csv, parse_share_form, ttl_choices
+from .forms import form_defaults, form_nonce, links_csv, parse_share_form, ttl_choices
 from .listing import parse_cursor, share_page
 
 bp = Blueprint("dashboard", __name__)
@@ -33,6 +33,7 @@ async def _page(
     context.setdefault("form", form_defaults())
     context.setdefault("problems", {})
     context.setdefault("created", None)
+    context.setdefault("sent_already", None)
     context.setdefault("revoke_message", None)
     context.setdefault("revoke_ok", False)
     if not is_htmx() or fragment == "_share_list.html":
@@ -56,7 +57,15 @@ async def create() -> Response:
     if share_request is None:
         typed = {key: form.get(key, "") for key in form_defaults()}
         return await _page(422, form=typed, problems=problems)
-    created = await shares.create_share(current_services(), g.user, share_request)
+    services, nonce = current_services(), form_nonce(form)
+    if nonce is None:
+        created = await shares.create_share(services, g.user, share_request)
+    else:
+        made = await shares.create_share_once(services, g.user, share_request, nonce)
+        if isinstance(made, shares.AlreadyCreated):
+            # Sent again, by a reload of the page that answered it: nothing new is made.
+            return await _page(sent_already=made.share)
+        created = made
     return await _page(201, created=created)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import secrets
 
 from werkzeug.datastructures import MultiDict
 
@@ -11,6 +13,10 @@ from ... import share_requests
 from ...clock import iso_utc
 from ..context import current_services
 from ..pasted_links import is_issued_link
+
+# Each rendering of the new-share form carries a nonce of its own (128 random bits), by which
+# the form sent again is recognised.
+_NONCE = re.compile(r"[A-Za-z0-9_-]{22}")
 
 TTL_CHOICES = [
     (300, "5 minutes"),
@@ -28,7 +34,14 @@ def form_defaults() -> dict[str, str]:
         "label": "",
         "ttl": str(current_services().settings.default_ttl),
         "links": "1",
+        "nonce": secrets.token_urlsafe(16),
     }
+
+
+def form_nonce(form: MultiDict[str, str]) -> str | None:
+    """The sent form's nonce; None when it carries none that we could have made."""
+    nonce = form.get("nonce", "")
+    return nonce if _NONCE.fullmatch(nonce) else None
 
 
 def ttl_choices() -> list[tuple[int, str]]:

@@ -1,5 +1,5 @@
-"""Forms in real Chromium when the session under them changes or ends: a password change,
-a session that ended in another browser, answers that are errors rather than fragments."""
+"""Forms in real Chromium when things go otherwise than planned: the session under them
+changed or ended, the answer is an error rather than a fragment, the form is sent again."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from playwright.async_api import Browser, Page, expect
 from .browsing import Problems, new_context
 from .conftest import PASSWORD
 from .live import LiveServer, live_server
-from .steps import NOTE, add_user_with_share, fill_login, log_in
+from .steps import NOTE, add_user_with_share, create_links, fill_login, log_in
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -20,7 +20,7 @@ NEW_PASSWORD = "a brand new passphrase"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("sessions")) as server:
+    with live_server(tmp_path_factory.mktemp("forms")) as server:
         yield server
 
 
@@ -123,4 +123,21 @@ async def test_a_form_from_an_earlier_session_is_refused_in_place_and_kept(
     await expect(page.locator("#new-share [role=alert]")).to_contain_text("expired")
     await expect(page.locator("header.site")).to_have_count(1)
     await expect(page.get_by_label("Secret note")).to_have_value(NOTE)
+    await context.close()
+
+
+async def test_reloading_the_new_links_page_without_javascript_makes_no_second_share(
+    server: LiveServer, chromium: Browser, problems: Problems
+) -> None:
+    await add_user_with_share(server, "tess")
+    context = await new_context(chromium, javascript=False)
+    page = problems.watch(await context.new_page())
+    await log_in(page, server, "tess")
+    links = await create_links(page, "Only once", 2)
+    await page.reload()  # the browser sends the same form again
+    await expect(page.get_by_role("heading", name="This form was sent already")).to_be_visible()
+    await expect(page.locator(".created input[name=link]")).to_have_count(0)
+    await expect(page.locator("tr", has_text="Only once")).to_have_count(1)
+    shown = await page.content()
+    assert all(link not in shown for link in links)
     await context.close()
