@@ -209,7 +209,8 @@ async def test_the_dashboard_fits_a_phone_and_is_usable_by_keyboard(
     await log_in(page, server, "erin")
     links = await create_links(page, "On the go", 2)
     await expect(page.locator("tr", has_text="On the go")).to_be_visible(timeout=LIVE_MS)
-    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    # Against the screen: a phone's layout viewport (innerWidth) grows to fit what is too wide.
+    assert await page.evaluate("document.documentElement.scrollWidth <= 390")
     await screenshot(page, "dashboard-phone")
     await page.keyboard.press("Tab")  # from the focused heading to the first link's field
     await page.keyboard.press("Tab")
