@@ -151,6 +151,10 @@ async def list_users(services: Services) -> list[User]:
     return await users.list_users(services.db.reader)
 
 
+async def user_with_id(services: Services, user_id: int) -> User | None:
+    return await users.user_by_id(services.db.reader, user_id)
+
+
 def setup_link(services: Services) -> str:
     return f"{services.settings.base_url}{SETUP_PATH}{services.signer.issue_setup()}"
 

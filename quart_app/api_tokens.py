@@ -25,6 +25,8 @@ def _api_token_hash(token: str) -> bytes:
 
 
 def api_token_name_problem(name: str) -> str | None:
+    if not name.strip():
+        return "Give the token a name, such as what will use it."
     if len(name.strip()) > MAX_API_TOKEN_NAME_CHARS:
         return f"Use a name of at most {MAX_API_TOKEN_NAME_CHARS} characters."
     if "\x00" in name:  # PostgreSQL's text cannot hold it
@@ -44,6 +46,11 @@ async def create_api_token(services: Services, user_id: int, name: str) -> str:
 
 async def tokens_of(services: Services, user_id: int) -> list[ApiToken]:
     return await queries.api_tokens_of(services.db.reader, user_id)
+
+
+async def token_of(services: Services, user_id: int, token_id: int) -> ApiToken | None:
+    """The user's API token with this id; None if they have no such token."""
+    return await queries.api_token_of(services.db.reader, user_id, token_id)
 
 
 async def revoke_api_token(services: Services, user_id: int, token_id: int) -> bool:

@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     create = token.add_parser("create", help="create an API token and print it, once")
     create.add_argument("name", metavar="USERNAME")
-    create.add_argument("--name", dest="label", default="", metavar="LABEL")
+    create.add_argument("--name", dest="label", default="command line", metavar="LABEL")
 
     commands.add_parser("prune", help="erase spent notes and prune the used-link ledger now")
     return parser

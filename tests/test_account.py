@@ -55,7 +55,11 @@ async def test_admin_disabling_a_user_ends_their_sessions_and_links(
     admin = await log_in(client, "boss")
     listing = await (await admin.get("/admin/users")).get_data(as_text=True)
     assert "worker" in listing
-    assert (await admin.post(f"/admin/users/{worker.id}/disable")).status_code == 303
+    asked = await admin.post(f"/admin/users/{worker.id}/disable")
+    assert "Disable worker?" in await asked.get_data(as_text=True)  # without JavaScript
+    assert (await worker_browser.get("/")).status_code == 200  # asking changed nothing
+    disabled = await admin.post(f"/admin/users/{worker.id}/disable", {"confirm": "yes"})
+    assert disabled.status_code == 303
     assert (await worker_browser.get("/")).status_code == 302
     link = await app.test_client().post("/connect/" + token_of(created.links[0].url))
     assert link.status_code == 410
@@ -85,7 +89,25 @@ async def test_disabling_a_user_revokes_their_api_tokens(
     assert (await api.get("/shares")).status_code == 200
     await make_user(services, "boss", admin=True)
     admin = await log_in(client, "boss")
-    await admin.post(f"/admin/users/{user.id}/disable")
+    await admin.post(f"/admin/users/{user.id}/disable", {"confirm": "yes"})
     assert (await api.get("/shares")).status_code == 401
     await admin.post(f"/admin/users/{user.id}/enable")
     assert (await api.get("/shares")).status_code == 401  # re-enabling gives no token back
+
+
+async def test_disabling_in_the_background_answers_the_users_new_row(
+    client: QuartClient, services: Services
+) -> None:
+    await make_user(services, "boss", admin=True)
+    worker = await make_user(services, "worker")
+    admin = await log_in(client, "boss")
+    page = await (await admin.get("/admin/users")).get_data(as_text=True)
+    assert 'aria-label="Disable worker"' in page
+    assert 'hx-confirm="Disable worker? They are logged out everywhere' in page
+    assert '<span class="visually-hidden">Actions</span>' in page
+    row = await admin.post(
+        f"/admin/users/{worker.id}/disable", {"confirm": "yes"}, headers={"HX-Request": "true"}
+    )
+    body = await row.get_data(as_text=True)
+    assert body.startswith(f'<tr id="user-{worker.id}">')
+    assert 'aria-label="Enable worker"' in body

@@ -12,6 +12,7 @@ from quart.testing import QuartClient
 from quart_app.web.security import CONTENT_SECURITY_POLICY
 
 from .apiclient import body_of
+from .conftest import Browser
 
 
 async def document(client: QuartClient) -> Any:
@@ -83,3 +84,11 @@ async def test_the_docs_page_lists_every_operation_and_loads_no_outside_script(
     ]
     assert "<code>Authorization: Bearer &lt;token&gt;</code>" in page
     assert 'id="schema-NewShare"' in page
+
+
+async def test_the_docs_page_has_the_site_navigation_for_a_logged_in_user(
+    browser: Browser,
+) -> None:
+    page = await (await browser.get("/api/v1/docs")).get_data(as_text=True)
+    assert ">API tokens</a>" in page
+    assert ">Log out</button>" in page

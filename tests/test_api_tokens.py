@@ -62,7 +62,7 @@ async def test_token_page_shows_a_new_token_once_and_lists_it_by_name(browser: B
     assert "shown only this once" in page
     again = await (await browser.get("/tokens")).get_data(as_text=True)
     assert tokens_in(again) == []
-    assert "<td>deploy bot</td>" in again
+    assert '<td data-label="Name" class="chosen">deploy bot</td>' in again
     listed = await browser.get("/api/v1/shares", headers={"Authorization": f"Bearer {token}"})
     assert listed.status_code == 200
 
@@ -72,7 +72,10 @@ async def test_revoking_a_token_on_the_page_locks_its_scripts_out(
 ) -> None:
     token = await api_tokens.create_api_token(services, user.id, "old script")
     (listed,) = await api_tokens.tokens_of(services, user.id)
-    revoked = await browser.post(f"/tokens/{listed.id}/revoke")
+    asked = await browser.post(f"/tokens/{listed.id}/revoke")
+    assert "Revoke the API token “old script”?" in await asked.get_data(as_text=True)
+    assert await api_tokens.api_token_user(services, token) is not None  # only asked
+    revoked = await browser.post(f"/tokens/{listed.id}/revoke", {"confirm": "yes"})
     assert revoked.status_code == 303
     page = await (await browser.get("/tokens")).get_data(as_text=True)
     assert "old script" not in page
@@ -111,7 +114,31 @@ def test_cli_prints_the_token_and_nothing_else(tmp_path: Path, database: str) ->
     created = cli("token", "create", "ada", "--name", "ci")
     assert created.returncode == 0, created.stderr
     assert re.fullmatch(r"olk_[A-Za-z0-9_-]{43}\n", created.stdout)
+    unnamed = cli("token", "create", "ada")
+    assert unnamed.returncode == 0, unnamed.stderr
+    assert cli("token", "create", "ada", "--name", " ").returncode == 2
     unknown = cli("token", "create", "bob")
     assert unknown.returncode == 1
     assert unknown.stdout == ""
     assert "no user named 'bob'" in unknown.stderr
+
+
+async def test_a_token_needs_a_name(browser: Browser, services: Services, user: User) -> None:
+    blank = await browser.post("/tokens", {"name": "   "})
+    assert blank.status_code == 422
+    assert "Give the token a name" in await blank.get_data(as_text=True)
+    assert await api_tokens.tokens_of(services, user.id) == []
+
+
+async def test_revoking_a_token_in_the_background_removes_just_its_row(
+    browser: Browser, services: Services, user: User
+) -> None:
+    await api_tokens.create_api_token(services, user.id, "old script")
+    (listed,) = await api_tokens.tokens_of(services, user.id)
+    page = await (await browser.get("/tokens")).get_data(as_text=True)
+    assert 'hx-confirm="Revoke the API token “old script”? Scripts that use it' in page
+    revoked = await browser.post(
+        f"/tokens/{listed.id}/revoke", {"confirm": "yes"}, headers={"HX-Request": "true"}
+    )
+    assert (revoked.status_code, await revoked.get_data(as_text=True)) == (200, "")
+    assert await api_tokens.tokens_of(services, user.id) == []

@@ -59,6 +59,19 @@ async def test_htmx_submit_gets_only_the_form_fragment(browser: Browser) -> None
     assert "HX-Request" in response.headers["Vary"]
 
 
+async def test_htmx_submit_updates_the_share_list_at_once(browser: Browser) -> None:
+    response = await browser.post("/shares", GOOD_FORM, headers=HTMX)
+    page = await response.get_data(as_text=True)
+    partial = page.split('<hx-partial hx-target="#share-table" hx-swap="innerMorph">', 1)[1]
+    assert "office" in partial
+    assert "0 of 3 used" in partial
+
+
+async def test_the_dashboard_has_a_main_heading(browser: Browser) -> None:
+    page = await (await browser.get("/")).get_data(as_text=True)
+    assert '<h1 class="visually-hidden">Dashboard</h1>' in page
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [

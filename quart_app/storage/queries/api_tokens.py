@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..base import Connection
 from .rows import first_row
@@ -29,14 +30,29 @@ async def insert_api_token(
     return int(row[0])
 
 
+_COLUMNS = "id, user_id, name, created_at"
+
+
+def _api_token(row: Any) -> ApiToken:
+    return ApiToken(row[0], row[1], row[2], row[3])
+
+
 async def api_tokens_of(conn: Connection, user_id: int) -> list[ApiToken]:
     """The user's API tokens, newest first."""
     rows = await conn.execute_fetchall(
-        """SELECT id, user_id, name, created_at FROM api_tokens
-           WHERE user_id = ? ORDER BY id DESC""",
+        f"SELECT {_COLUMNS} FROM api_tokens WHERE user_id = ? ORDER BY id DESC",  # noqa: S608
         (user_id,),
     )
-    return [ApiToken(row[0], row[1], row[2], row[3]) for row in rows]
+    return [_api_token(row) for row in rows]
+
+
+async def api_token_of(conn: Connection, user_id: int, token_id: int) -> ApiToken | None:
+    row = await first_row(
+        conn,
+        f"SELECT {_COLUMNS} FROM api_tokens WHERE id = ? AND user_id = ?",  # noqa: S608
+        (token_id, user_id),
+    )
+    return None if row is None else _api_token(row)
 
 
 async def api_token_user(conn: Connection, token_hash: bytes) -> User | None:

@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ... import accounts
 from ..context import current_services
-from ..rendering import html
+from ..rendering import html, is_htmx
 from ..sessions import login_required, with_session_cookie
 
 bp = Blueprint("account", __name__)
@@ -54,5 +54,22 @@ async def set_disabled(user_id: int, action: str) -> Response | BaseResponse:
     _admin_only()
     if user_id == g.user.id:
         abort(400, "You cannot disable your own account.")
-    await accounts.set_disabled(current_services(), user_id, disabled=action == "disable")
+    services, disable = current_services(), action == "disable"
+    person = await accounts.user_with_id(services, user_id)
+    if person is None:
+        abort(404, "There is no such user.")
+    if disable and (await request.form).get("confirm") != "yes":
+        # Without JavaScript there is no confirm dialog: this page asks instead.
+        return await html(
+            "confirm.html",
+            kind="user",
+            item=person,
+            action=url_for("account.set_disabled", user_id=user_id, action=action),
+            button=f"Disable {person.name}",
+            cancel=url_for("account.users"),
+        )
+    await accounts.set_disabled(services, user_id, disabled=disable)
+    if is_htmx():
+        changed = await accounts.user_with_id(services, user_id)
+        return await html("_user_row.html", person=changed)
     return redirect(url_for("account.users"), 303)

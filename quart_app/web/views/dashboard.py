@@ -18,6 +18,8 @@ from .listing import parse_cursor, share_page
 
 bp = Blueprint("dashboard", __name__)
 
+# Fragments that show the share list, and so need its page of shares.
+LISTING_FRAGMENTS = frozenset({"_share_list.html", "_new_share.html"})
 REVOKE_MESSAGES = {
     LinkState.REVOKED: "Done: that link is revoked.",
     LinkState.USED: "That link was already used; there is nothing left to revoke.",
@@ -36,7 +38,7 @@ async def _page(
     context.setdefault("sent_already", None)
     context.setdefault("revoke_message", None)
     context.setdefault("revoke_ok", False)
-    if not is_htmx() or fragment == "_share_list.html":
+    if not is_htmx() or fragment in LISTING_FRAGMENTS:
         context.update(await share_page(before))
     return await page_or_fragment(
         "dashboard.html", fragment, status, ttl_choices=ttl_choices(), **context
@@ -66,7 +68,7 @@ async def create() -> Response:
             # Sent again, by a reload of the page that answered it: nothing new is made.
             return await _page(sent_already=made.share)
         created = made
-    return await _page(201, created=created)
+    return await _page(201, fragment="_new_share.html", created=created)
 
 
 @bp.get("/shares")

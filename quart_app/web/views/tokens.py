@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ... import api_tokens
 from ..context import current_services
-from ..rendering import html
+from ..rendering import html, is_htmx
 from ..sessions import login_required
 
 bp = Blueprint("tokens", __name__)
@@ -42,7 +42,23 @@ async def create() -> Response:
 
 @bp.post("/tokens/<int:token_id>/revoke")
 @login_required
-async def revoke(token_id: int) -> BaseResponse:
-    if not await api_tokens.revoke_api_token(current_services(), g.user.id, token_id):
+async def revoke(token_id: int) -> Response | BaseResponse:
+    services = current_services()
+    token = await api_tokens.token_of(services, g.user.id, token_id)
+    if token is None:
         abort(404, "You have no such API token.")
+    here = url_for("tokens.revoke", token_id=token_id)
+    if (await request.form).get("confirm") != "yes":
+        # Without JavaScript there is no confirm dialog: this page asks instead.
+        return await html(
+            "confirm.html",
+            kind="token",
+            item=token,
+            action=here,
+            button="Revoke this token",
+            cancel=url_for("tokens.index"),
+        )
+    await api_tokens.revoke_api_token(services, g.user.id, token_id)
+    if is_htmx():
+        return Response("", 200)  # its row goes
     return redirect(url_for("tokens.index"), 303)
