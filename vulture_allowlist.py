@@ -19,3 +19,4 @@ session  # an argument of save_session, which Quart passes
 model_config  # pydantic: each model's settings
 redemptions  # a pydantic model's field, serialized by pydantic
 anchor  # read by templates/api_docs.html
+creator_name  # read by templates/invite.html

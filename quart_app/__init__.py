@@ -10,7 +10,7 @@ from .resources import STATIC, TEMPLATES, resource
 from .services import build_services
 from .web import context, door, errors, lifecycle, routing, security, sessions, templating
 from .web.api import docs, routes
-from .web.views import account, auth, dashboard, links, live, tokens
+from .web.views import account, auth, dashboard, invitee, links, live, tokens, users
 
 # Room for a 64 KiB note even when a form percent-encodes every byte of it.
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -43,6 +43,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         dashboard.bp,
         live.bp,
         account.bp,
+        users.bp,
+        invitee.bp,
         tokens.bp,
         routes.bp,
         docs.bp,

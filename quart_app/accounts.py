@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from .links.tokens import LinkError
 from .paths import SETUP_PATH
 from .services import Services
+from .storage.base import Connection
 from .storage.queries import api_tokens, sessions, users
 from .storage.queries.users import User
 
@@ -70,14 +71,33 @@ async def add_user(
     """Create a user; None if the name is taken (or, with only_if_first, users exist)."""
     password_hash = await hash_password(user.password)
     async with services.db.transaction() as conn:
-        return await users.insert_user(
-            conn,
-            user.name.strip(),
-            password_hash,
-            is_admin=is_admin,
-            now=services.clock(),
-            only_if_first=only_if_first,
+        return await add_user_in(
+            conn, services, user.name, password_hash, is_admin=is_admin, only_if_first=only_if_first
         )
+
+
+async def add_user_in(
+    conn: Connection,
+    services: Services,
+    name: str,
+    password_hash: str,
+    *,
+    is_admin: bool,
+    only_if_first: bool = False,
+) -> int | None:
+    """As ``add_user``, inside the caller's transaction, with the password hashed already."""
+    return await users.insert_user(
+        conn,
+        name.strip(),
+        password_hash,
+        is_admin=is_admin,
+        now=services.clock(),
+        only_if_first=only_if_first,
+    )
+
+
+async def name_is_taken(services: Services, name: str) -> bool:
+    return await users.user_by_name(services.db.reader, name.strip()) is not None
 
 
 async def authenticate(services: Services, name: str, password: str) -> User | None:

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import accounts, api_tokens, sweep
+from . import accounts, api_tokens, invites, sweep
 from .config import ConfigError, load_settings
 from .services import open_services
 from .serving import hypercorn_config, serve
@@ -37,6 +37,12 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     add.add_argument("--admin", action="store_true")
     add.add_argument("--password-stdin", action="store_true", required=True)
+    invite = user.add_parser("invite", help="make a one-time invite link and print it, once")
+    invite.add_argument("--admin", action="store_true", help="the invitee becomes an admin")
+    invite.add_argument(
+        "--days", type=int, default=invites.DEFAULT_DAYS, help="how long the link works"
+    )
+    invite.add_argument("--for", dest="label", default="", metavar="TEXT", help="a note for admins")
     user.add_parser("list", help="list users")
     for verb, text in (
         ("disable", "log a user out everywhere and revoke their links"),
@@ -76,6 +82,19 @@ async def _add_user(name: str, password: str, *, admin: bool) -> int:
             print(f"oncelink: a user named {name!r} already exists", file=sys.stderr)
             return 1
     print(f"added {'admin' if admin else 'user'} {name}")
+    return 0
+
+
+async def _invite(request: invites.InviteRequest) -> int:
+    problems = invites.problems_with(request)
+    if problems:
+        for problem in problems.values():
+            print(f"oncelink: {problem}", file=sys.stderr)
+        return 2
+    async with open_services() as services:
+        issued = await invites.create_invite(services, None, request)
+    assert isinstance(issued, invites.IssuedInvite)
+    print(issued.url)  # the only line on stdout, so `LINK=$(oncelink user invite)` works
     return 0
 
 
@@ -132,6 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "user" and args.user_command == "add":
             password = sys.stdin.readline().rstrip("\r\n")
             return asyncio.run(_add_user(args.name, password, admin=args.admin))
+        if args.command == "user" and args.user_command == "invite":
+            request = invites.InviteRequest(args.admin, args.days, args.label)
+            return asyncio.run(_invite(request))
         if args.command == "user" and args.user_command in ("disable", "enable"):
             disabled = args.user_command == "disable"
             return asyncio.run(_set_disabled(args.name, disabled=disabled))

@@ -5,4 +5,5 @@ from __future__ import annotations
 
 LINK_PATH = "/connect/"
 SETUP_PATH = "/setup/"
-SECRET_PATHS = (LINK_PATH, SETUP_PATH)
+INVITE_PATH = "/invite/"
+SECRET_PATHS = (LINK_PATH, SETUP_PATH, INVITE_PATH)

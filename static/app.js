@@ -35,7 +35,7 @@ document.addEventListener("click", (event) => {
     const source = document.getElementById(one.dataset.copyTarget);
     if (!source) return;
     if (source.select) source.select();
-    copy(one, textOf(source), source.id === "note" ? "Note copied." : "Link copied.");
+    copy(one, textOf(source), one.dataset.copied || "Link copied.");
     return;
   }
   const all = event.target.closest("button[data-copy-all]");

@@ -15,10 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from quart_app import invites
+from quart_app.invites import InviteRequest
 from quart_app.resources import CHECKOUT
 from quart_app.services import open_services
 from quart_app.storage.queries.shares import shares_page, uses_of
-from quart_app.storage.queries.users import user_by_name
+from quart_app.storage.queries.users import count_users, user_by_name
 
 from . import rawhttp
 from .conftest import BACKENDS, PASSWORD, fresh_database
@@ -82,6 +84,24 @@ async def test_previews_never_consume(server: LiveServer) -> None:
             assert (await client.get(url)).status_code == 200
             assert (await client.head(url)).status_code == 200
         assert (await client.post(url, headers=JSON)).json()["state"] == "granted"
+
+
+async def test_an_invite_raced_by_many_browsers_makes_one_account(server: LiveServer) -> None:
+    async with open_services(server.settings) as services:
+        issued = await invites.create_invite(services, None, InviteRequest(False, 7, ""))
+        assert isinstance(issued, invites.IssuedInvite)
+        before = await count_users(services.db.reader)
+    form = "password=a+long+enough+passphrase&name=racer-"
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    answers = await asyncio.gather(
+        *(
+            rawhttp.request("POST", issued.url, headers=headers, body=f"{form}{n}".encode())
+            for n in range(10)
+        )
+    )
+    assert Counter(status for status, _ in answers) == Counter({303: 1, 410: 9})
+    async with open_services(server.settings) as services:
+        assert await count_users(services.db.reader) == before + 1
 
 
 async def test_full_flow_leaves_no_secret_in_any_log(tmp_path: Path, database: str) -> None:

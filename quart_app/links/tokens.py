@@ -3,6 +3,9 @@
 A link token is a timestamp-signed payload ``{"s": share id, "j": jti, "t": ttl, "g":
 generation}``. Verification decides *invalid* and *expired* without touching the database;
 whether the link was used or revoked is the ledger's business.
+
+Setup links, invites and re-view passes are signed with the same keys under salts of their
+own, so that none of them is ever valid as another.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from ..clock import Clock
 LINK_SALT = "oncelink.link"
 SETUP_SALT = "oncelink.setup"
 REVEAL_SALT = "oncelink.reveal"
+INVITE_SALT = "oncelink.invite"
 MAX_TOKEN_LENGTH = 256
 # itsdangerous' base64 decoder skips characters outside its alphabet, so a token with stray
 # characters could verify; we refuse anything that is not exactly the URL-safe alphabet.
@@ -48,6 +52,12 @@ class LinkInvalid(LinkError):
 
 class LinkExpired(LinkError):
     """Correctly signed, but its time ran out."""
+
+
+@dataclass(frozen=True)
+class InviteClaims:
+    jti: str
+    expires_at: int
 
 
 @dataclass(frozen=True)
@@ -93,6 +103,7 @@ class LinkSigner:
         self._links = self._serializer(keys, LINK_SALT)
         self._setup = self._serializer(keys, SETUP_SALT)
         self._reveal = self._serializer(keys, REVEAL_SALT)
+        self._invite = self._serializer(keys, INVITE_SALT)
 
     def _serializer(self, keys: tuple[str, ...], salt: str) -> _Serializer:
         return _Serializer(
@@ -123,6 +134,25 @@ class LinkSigner:
 
     def verify_setup(self, token: str, *, max_age: int) -> None:
         self._load(self._setup, token, max_age)
+
+    def issue_invite(self, jti: str, *, ttl: int) -> str:
+        """An invite token: lets whoever holds it create one account, for ``ttl`` seconds.
+        The ``jti`` names the invite's row, which says whether it may still be used."""
+        return self._invite.dumps({"j": jti, "t": ttl})
+
+    def verify_invite(self, token: str, *, max_age: int) -> InviteClaims:
+        """The claims of an authentic invite token younger than its own ``t`` and
+        ``max_age``, or LinkInvalid / LinkExpired."""
+        payload, issued_at = self._load(self._invite, token, max_age)
+        if not isinstance(payload, dict) or set(payload) != {"j", "t"}:
+            raise LinkInvalid("unexpected payload")
+        jti, ttl = payload["j"], payload["t"]
+        if not (isinstance(jti, str) and jti and type(ttl) is int and ttl > 0):
+            raise LinkInvalid("unexpected payload")
+        claims = InviteClaims(jti, int(issued_at.timestamp()) + ttl)
+        if claims.expires_at < self._clock():
+            raise LinkExpired("invite expired")
+        return claims
 
     def issue_reveal(self, jti: str, key: bytes) -> str:
         """A pass to read a redeemed note again: names the link's jti and carries the key

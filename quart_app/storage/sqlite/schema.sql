@@ -110,3 +110,22 @@ UPDATE shares SET links_revoked = links_issued - links_used
 -- form sent again (a reload of the page its answer is on) makes no second share.
 ALTER TABLE shares ADD COLUMN form_nonce TEXT;
 CREATE UNIQUE INDEX shares_by_form_nonce ON shares(owner_id, form_nonce);
+
+-- Invites: one-time links by which admins add users. The link is signed under a salt of its
+-- own and names its row by jti; the row says whether it may still be used, and by whom it
+-- was. created_by is NULL for invites made on the command line.
+CREATE TABLE invites (
+    id         INTEGER PRIMARY KEY,
+    jti        TEXT NOT NULL UNIQUE,
+    created_by INTEGER REFERENCES users(id) ON DELETE CASCADE,
+    is_admin   INTEGER NOT NULL DEFAULT 0,
+    label      TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    used_at    REAL,
+    used_by    INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    revoked_at REAL,
+    form_nonce TEXT
+);
+CREATE UNIQUE INDEX invites_by_form_nonce ON invites(created_by, form_nonce);
+CREATE INDEX invites_by_expiry ON invites(expires_at);

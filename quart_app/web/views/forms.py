@@ -1,4 +1,5 @@
-"""Reading the dashboard's forms: the new-share form, and links posted back for a CSV file."""
+"""Reading the dashboard's forms: the new-share form, and links posted back for a CSV file;
+and the one-time nonce by which any form that makes something is recognised if sent again."""
 
 from __future__ import annotations
 
@@ -34,8 +35,12 @@ def form_defaults() -> dict[str, str]:
         "label": "",
         "ttl": str(current_services().settings.default_ttl),
         "links": "1",
-        "nonce": secrets.token_urlsafe(16),
+        "nonce": new_form_nonce(),
     }
+
+
+def new_form_nonce() -> str:
+    return secrets.token_urlsafe(16)
 
 
 def form_nonce(form: MultiDict[str, str]) -> str | None:

@@ -55,7 +55,6 @@ async def revoke(token_id: int) -> Response | BaseResponse:
             kind="token",
             item=token,
             action=here,
-            button="Revoke this token",
             cancel=url_for("tokens.index"),
         )
     await api_tokens.revoke_api_token(services, g.user.id, token_id)
