@@ -11,7 +11,7 @@ from pathlib import Path
 from . import accounts, api_tokens, invites, sweep
 from .config import ConfigError, load_settings
 from .services import open_services
-from .serving import hypercorn_config, serve
+from .serving import AddressInUse, hypercorn_config, serve
 from .storage.opener import database_for
 from .storage.queries.users import list_users, user_by_name
 
@@ -165,3 +165,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"oncelink: {error}", file=sys.stderr)
         return 2
+    except AddressInUse as error:
+        print(f"oncelink: {error}", file=sys.stderr)
+        return 1

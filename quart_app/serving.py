@@ -1,10 +1,13 @@
 """Running oncelink under Hypercorn: the project's hypercorn.toml, flags on top, the
-redacting logger, and the one-time setup link printed once by the parent process."""
+redacting logger, addresses that only one server may serve, and the one-time setup link
+printed once by the parent process."""
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -19,6 +22,16 @@ from .services import Services, open_services
 from .storage.queries.users import count_users
 
 APPLICATION_PATH = "quart_app:create_app()"
+
+
+class AddressInUse(Exception):
+    """Something serves the address already; the message says which and what to do."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__(
+            f"{address} is in use already: is another oncelink serving it? Stop that one, "
+            "or choose another address with --host and --port."
+        )
 
 
 def hypercorn_config(
@@ -43,10 +56,42 @@ async def prepare(services: Services) -> str | None:
     return None
 
 
+def claim_addresses(config: Config) -> None:
+    """Bind and listen on every TCP address of the config here, in the parent process, and
+    hand the sockets to Hypercorn's workers as inherited file descriptors; AddressInUse if
+    anything serves one of them already.
+
+    With several workers Hypercorn binds with SO_REUSEPORT, and so would a second server on
+    the same address: it would start without a word and take half of the connections. A
+    socket bound without SO_REUSEPORT shares its port with nothing."""
+    config.bind = [_claim(address, config.backlog) for address in config.bind]
+    config.insecure_bind = [_claim(address, config.backlog) for address in config.insecure_bind]
+
+
+def _claim(address: str, backlog: int) -> str:
+    if address.startswith(("unix:", "fd://")):
+        return address
+    # As Hypercorn reads a bind: "host:port", "[v6 host]:port".
+    host, _, port = address.replace("[", "").replace("]", "").rpartition(":")
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    # Connections of a server that just stopped (TIME_WAIT) do not hold the address.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, int(port)))
+        sock.listen(backlog)  # at once: a bound socket that does not listen yet can be shared
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise AddressInUse(address) from None
+        raise
+    return f"fd://{sock.detach()}"
+
+
 def serve(config: Config) -> int:
     if not os.environ.get("ONCELINK_BASE_URL"):
         # Without a public URL, links point at where we listen; workers inherit this.
         os.environ["ONCELINK_BASE_URL"] = f"http://{config.bind[0]}"
+    claim_addresses(config)
     # Loading settings here creates any missing key files before the workers race to.
     settings = load_settings()
 

@@ -5,26 +5,33 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
+import signal
+import socket
+import subprocess
 import time
 import tomllib
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from hypercorn.config import Config
 
 from quart_app import invites
 from quart_app.invites import InviteRequest
 from quart_app.resources import CHECKOUT
 from quart_app.services import open_services
+from quart_app.serving import AddressInUse, claim_addresses
 from quart_app.storage.queries.shares import shares_page, uses_of
 from quart_app.storage.queries.users import count_users, user_by_name
 
 from . import rawhttp
 from .conftest import BACKENDS, PASSWORD, fresh_database
-from .live import NOTE, LiveServer, issue_links, live_server
+from .live import NOTE, ONCELINK, LiveServer, issue_links, live_server
 
 JSON = {"Accept": "application/json"}
 
@@ -102,6 +109,49 @@ async def test_an_invite_raced_by_many_browsers_makes_one_account(server: LiveSe
     assert Counter(status for status, _ in answers) == Counter({303: 1, 410: 9})
     async with open_services(server.settings) as services:
         assert await count_users(services.db.reader) == before + 1
+
+
+def test_an_address_anything_listens_on_is_refused_and_the_rest_are_kept(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = f"127.0.0.1:{taken.getsockname()[1]}"
+        config = Config()
+        config.bind = [busy]
+        with pytest.raises(AddressInUse, match=f"^{busy} is in use already"):
+            claim_addresses(config)
+    config = Config()
+    config.bind = [f"unix:{tmp_path / 'sock'}", "127.0.0.1:0"]
+    claim_addresses(config)
+    assert config.bind[0] == f"unix:{tmp_path / 'sock'}"
+    assert config.bind[1].startswith("fd://")
+    os.close(int(config.bind[1].removeprefix("fd://")))
+
+
+def test_a_second_server_on_a_served_address_refuses_to_start(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    port = str(urlsplit(server.base_url).port)
+    command = [str(ONCELINK), "serve", "--host", "127.0.0.1", "--port", port, "--workers", "2"]
+    env = {**server.env, "ONCELINK_INSTANCE": str(tmp_path)}
+    second = subprocess.Popen(
+        command, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        _, stderr = second.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(second.pid, signal.SIGKILL)
+        second.wait()
+        pytest.fail("a second server started on a served address")
+    assert second.returncode == 1
+    assert stderr == (
+        f"oncelink: 127.0.0.1:{port} is in use already: is another oncelink serving it? "
+        "Stop that one, or choose another address with --host and --port.\n"
+    )
+    for _ in range(4):  # every answer still comes from the first server, in both workers
+        assert httpx.get(server.base_url + "/login").status_code == 200
 
 
 async def test_full_flow_leaves_no_secret_in_any_log(tmp_path: Path, database: str) -> None:
