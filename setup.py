@@ -15,6 +15,8 @@ from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
 RESOURCES = ("templates", "static", "hypercorn.toml")
+# Vendored for the browser tests only (they inject it into pages); no page of a wheel needs it.
+TEST_ONLY = shutil.ignore_patterns("axe.min.js")
 
 
 class BuildWithResources(build_py):
@@ -26,7 +28,7 @@ class BuildWithResources(build_py):
         for name in RESOURCES:
             source, target = ROOT / name, package / name
             if source.is_dir():
-                shutil.copytree(source, target, dirs_exist_ok=True)
+                shutil.copytree(source, target, dirs_exist_ok=True, ignore=TEST_ONLY)
             else:
                 shutil.copy2(source, target)
 

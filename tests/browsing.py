@@ -2,8 +2,9 @@
 
 Chromium is the system's (/usr/bin/chromium, which ``make test`` installs when missing):
 Playwright never downloads a browser of its own here. Every page a test opens reports its
-console errors, uncaught exceptions and Content-Security-Policy violations; a test ends by
-asserting there were none.
+console errors, uncaught exceptions and Content-Security-Policy violations, and what
+axe-core (vendored in static/vendor, injected by the tests only) finds wrong with the page
+whenever a test audits it; a test ends by asserting there was nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ CHROMIUM_ARGS = [
 # Screenshots go to docs/screenshots only when asked (make screenshots), so that a test run
 # leaves the working tree as it was.
 SCREENSHOTS = os.environ.get("ONCELINK_SCREENSHOTS", "")
+# Served from the app's own origin, so that the page's strict CSP lets it run.
+AXE = "/static/vendor/axe.min.js"
+# Every rule axe-core runs by default: WCAG 2.x A and AA, and its best practices.
+RUN_AXE = """() => axe.run(document).then(results => results.violations.map(violation =>
+    `${violation.id} (${violation.impact}): ${violation.help}: ` +
+    violation.nodes.map(node => node.target.join(" ")).join(", ")))"""
 # Reported by the page itself, before any script of ours runs: CSP violations as events.
 REPORT_CSP_VIOLATIONS = """
 document.addEventListener("securitypolicyviolation", (event) => {
@@ -49,6 +56,13 @@ class Problems:
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.seen.append(f"page error: {error}"))
         return page
+
+    async def audit(self, page: Page) -> None:
+        """Run axe-core on the page as it stands; each violation it finds is a problem."""
+        if not await page.evaluate("typeof axe !== 'undefined'"):
+            await page.add_script_tag(url=AXE)
+        violations: list[str] = await page.evaluate(RUN_AXE)
+        self.seen += [f"axe on {page.url}: {violation}" for violation in violations]
 
     def expect_status(self, status: int) -> None:
         """The test provokes this error status: its console line is not a fault."""

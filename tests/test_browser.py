@@ -43,6 +43,7 @@ async def test_first_admin_shares_a_note_and_sees_its_use_live(
     setup = re.search(r"(http://\S+/setup/\S+)", server.log())
     assert setup is not None
     await page.goto(setup.group(1))
+    await problems.audit(page)
     await screenshot(page, "setup", full_page=False)
     await page.get_by_label("User name").fill("alice")
     await page.get_by_label("Password").fill(PASSWORD)
@@ -58,6 +59,7 @@ async def test_first_admin_shares_a_note_and_sees_its_use_live(
     assert re.search(r"\d\d:\d\d (CET|CEST|GMT\+\d)", await expires.inner_text())  # local time
     assert (await expires.get_attribute("title") or "").endswith(" UTC")
     await expect(page.get_by_text("0 of 3 used")).to_be_visible(timeout=LIVE_MS)
+    await problems.audit(page)
     await screenshot(page, "dashboard-new-links")
     await page.get_by_role("button", name="Copy link 1").click()
     assert await clipboard(page) == links[0]
@@ -80,6 +82,7 @@ async def test_first_admin_shares_a_note_and_sees_its_use_live(
     await expect(page.get_by_text("1 of 3 used")).to_be_visible(timeout=LIVE_MS)
     assert await page.evaluate("window.stillTheSamePage")  # updated in place, not reloaded
     await expect(page.locator("[data-copy-all]")).to_have_text("Copy all 3", timeout=3000)
+    await problems.audit(page)
     await screenshot(page, "dashboard-live")
 
     await page.get_by_label("Revoke one link").fill(links[2])
@@ -157,11 +160,13 @@ async def test_every_recipient_page_says_plainly_what_happened(
         assert response is not None
         assert response.status == status, name
         await expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        await problems.audit(page)
         await screenshot(page, name, full_page=False)
     async with open_services(server.settings) as services:
         await revoke_share(services, owner, share_id)
     await page.goto(revoked)
     await expect(page.get_by_role("heading", level=1)).to_have_text("This link was revoked")
+    await problems.audit(page)
     await screenshot(page, "recipient-revoked", full_page=False)
     await context.close()
 
@@ -175,6 +180,7 @@ async def test_the_redeeming_browser_may_reload_the_note_and_nobody_else_sees_it
     await page.goto(link)
     await page.get_by_role("button", name="Open").click()
     await expect(page.locator("#note")).to_have_text(NOTE)
+    await problems.audit(page)
     await screenshot(page, "recipient-granted", full_page=False)
     response = await page.goto(link)  # a reload, as a GET, like opening the link again
     assert response is not None
@@ -211,6 +217,7 @@ async def test_the_dashboard_fits_a_phone_and_is_usable_by_keyboard(
     await expect(page.locator("tr", has_text="On the go")).to_be_visible(timeout=LIVE_MS)
     # Against the screen: a phone's layout viewport (innerWidth) grows to fit what is too wide.
     assert await page.evaluate("document.documentElement.scrollWidth <= 390")
+    await problems.audit(page)
     await screenshot(page, "dashboard-phone")
     await page.keyboard.press("Tab")  # from the focused heading to the first link's field
     await page.keyboard.press("Tab")

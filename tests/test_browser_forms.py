@@ -70,6 +70,7 @@ async def test_a_session_ended_elsewhere_takes_the_window_to_login_and_back_with
     await page.get_by_role("button", name="Create links").click()
     await expect(page.get_by_role("heading", name="Log in")).to_be_visible()
     await expect(page.locator("header.site")).to_have_count(1)
+    await problems.audit(page)
     await fill_login(page, "quinn", NEW_PASSWORD)
     await expect(page.get_by_role("heading", name="Your shares")).to_be_visible()
     await expect(page.get_by_label("Secret note")).to_have_value(NOTE)
@@ -97,6 +98,7 @@ async def test_a_note_too_large_to_send_is_refused_in_place_and_kept(
     problem = page.locator("#new-share [role=alert]")
     await expect(problem).to_contain_text("too large")
     await expect(page.locator("header.site")).to_have_count(1)
+    await problems.audit(page)
     assert await page.get_by_label("Secret note").input_value() == huge
     await expect(page.get_by_label("Label")).to_have_value("Too big")
     await fill_share_form(page, NOTE, "Just right", "1")

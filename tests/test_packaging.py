@@ -70,6 +70,7 @@ def test_the_wheel_carries_what_the_app_needs(tmp_path: Path) -> None:
         "quart_app/storage/postgres/schema.sql",
     ):
         assert name in listing
+    assert "axe.min.js" not in listing  # the browser tests' tool, which no page loads
 
 
 def test_an_installed_wheel_serves_pages_static_files_and_links(tmp_path: Path) -> None:
