@@ -34,7 +34,7 @@ test: lint servers
 
 # Retake the README's screenshots (docs/screenshots/*.png) with the browser tests.
 screenshots: $(STAMP) servers
-	ONCELINK_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/test_browser.py
+	ONCELINK_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/test_browser.py tests/test_browser_admin.py
 
 bench: $(STAMP) servers
 	$(BIN)/python bench/run_all.py
