@@ -36,12 +36,27 @@ def api_token_name_problem(name: str) -> str | None:
 
 async def create_api_token(services: Services, user_id: int, name: str) -> str:
     """A new API token for the user, to be shown once: only its hash is stored."""
+    token = await create_api_token_once(services, user_id, name, form_nonce=None)
+    assert token is not None
+    return token
+
+
+async def create_api_token_once(
+    services: Services, user_id: int, name: str, *, form_nonce: str | None
+) -> str | None:
+    """As ``create_api_token``, for a form with a one-time nonce: None if that form made a
+    token already (a reload of the page that showed it sends it again)."""
     token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     async with services.db.transaction() as conn:
-        await queries.insert_api_token(
-            conn, user_id, name.strip(), _api_token_hash(token), now=services.clock()
+        made = await queries.insert_api_token(
+            conn,
+            user_id,
+            name.strip(),
+            _api_token_hash(token),
+            now=services.clock(),
+            form_nonce=form_nonce,
         )
-    return token
+    return token if made else None
 
 
 async def tokens_of(services: Services, user_id: int) -> list[ApiToken]:

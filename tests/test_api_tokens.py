@@ -142,3 +142,19 @@ async def test_revoking_a_token_in_the_background_removes_just_its_row(
     )
     assert (revoked.status_code, await revoked.get_data(as_text=True)) == (200, "")
     assert await api_tokens.tokens_of(services, user.id) == []
+
+
+async def test_the_token_form_sent_again_makes_no_second_token(
+    browser: Browser, services: Services, user: User
+) -> None:
+    page = await (await browser.get("/tokens")).get_data(as_text=True)
+    nonce = re.search(r'name="nonce" value="([^"]+)"', page)
+    assert nonce is not None
+    form = {"name": "deploy bot", "nonce": nonce.group(1)}
+    assert (await browser.post("/tokens", form)).status_code == 201
+    again = await browser.post("/tokens", form)
+    shown = await again.get_data(as_text=True)
+    assert again.status_code == 200
+    assert "This form was sent already" in shown
+    assert tokens_in(shown) == []
+    assert len(await api_tokens.tokens_of(services, user.id)) == 1

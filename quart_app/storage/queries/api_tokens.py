@@ -19,15 +19,23 @@ class ApiToken:
 
 
 async def insert_api_token(
-    conn: Connection, user_id: int, name: str, token_hash: bytes, *, now: float
-) -> int:
+    conn: Connection,
+    user_id: int,
+    name: str,
+    token_hash: bytes,
+    *,
+    now: float,
+    form_nonce: str | None = None,
+) -> bool:
+    """Add a token; False if the user already made one with a form of this nonce."""
     row = await first_row(
         conn,
-        """INSERT INTO api_tokens(user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)
-           RETURNING id""",
-        (user_id, name, token_hash, now),
+        """INSERT INTO api_tokens(user_id, name, token_hash, created_at, form_nonce)
+           VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (user_id, form_nonce) DO NOTHING RETURNING id""",
+        (user_id, name, token_hash, now, form_nonce),
     )
-    return int(row[0])
+    return row is not None
 
 
 _COLUMNS = "id, user_id, name, created_at"

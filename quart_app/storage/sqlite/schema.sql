@@ -110,6 +110,9 @@ UPDATE shares SET links_revoked = links_issued - links_used
 -- form sent again (a reload of the page its answer is on) makes no second share.
 ALTER TABLE shares ADD COLUMN form_nonce TEXT;
 CREATE UNIQUE INDEX shares_by_form_nonce ON shares(owner_id, form_nonce);
+-- The same for API tokens made on the tokens page.
+ALTER TABLE api_tokens ADD COLUMN form_nonce TEXT;
+CREATE UNIQUE INDEX api_tokens_by_form_nonce ON api_tokens(user_id, form_nonce);
 
 -- Invites: one-time links by which admins add users. The link is signed under a salt of its
 -- own and names its row by jti; the row says whether it may still be used, and by whom it

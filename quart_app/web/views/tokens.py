@@ -11,14 +11,17 @@ from ... import api_tokens
 from ..context import current_services
 from ..rendering import html, is_htmx
 from ..sessions import login_required
+from .forms import form_nonce, new_form_nonce
 
 bp = Blueprint("tokens", __name__)
 
 
 async def _page(status: int = 200, **context: Any) -> Response:
     context.setdefault("created_token", None)
+    context.setdefault("sent_already", False)
     context.setdefault("name", "")
     context.setdefault("problem", None)
+    context.setdefault("nonce", new_form_nonce())
     tokens = await api_tokens.tokens_of(current_services(), g.user.id)
     return await html("tokens.html", status, tokens=tokens, **context)
 
@@ -32,11 +35,19 @@ async def index() -> Response:
 @bp.post("/tokens")
 @login_required
 async def create() -> Response:
-    name = (await request.form).get("name", "")
+    form = await request.form
+    name = form.get("name", "")
     problem = api_tokens.api_token_name_problem(name)
     if problem:
-        return await _page(422, name=name, problem=problem)
-    token = await api_tokens.create_api_token(current_services(), g.user.id, name)
+        return await _page(
+            422, name=name, problem=problem, nonce=form.get("nonce") or new_form_nonce()
+        )
+    token = await api_tokens.create_api_token_once(
+        current_services(), g.user.id, name, form_nonce=form_nonce(form)
+    )
+    if token is None:
+        # Sent again, by a reload of the page that answered it: nothing new is made.
+        return await _page(sent_already=True, created_name=name.strip())
     return await _page(201, created_token=token, created_name=name.strip())
 
 
