@@ -70,13 +70,17 @@ async def _migrate() -> int:
     return 0
 
 
+def _refuse(problems: dict[str, str]) -> int:
+    for problem in problems.values():
+        print(f"oncelink: {problem}", file=sys.stderr)
+    return 2
+
+
 async def _add_user(name: str, password: str, *, admin: bool) -> int:
     new_user = accounts.NewUser(name, password)
     problems = accounts.problems_with(new_user)
     if problems:
-        for problem in problems.values():
-            print(f"oncelink: {problem}", file=sys.stderr)
-        return 2
+        return _refuse(problems)
     async with open_services() as services:
         if await accounts.add_user(services, new_user, is_admin=admin) is None:
             print(f"oncelink: a user named {name!r} already exists", file=sys.stderr)
@@ -88,9 +92,7 @@ async def _add_user(name: str, password: str, *, admin: bool) -> int:
 async def _invite(request: invites.InviteRequest) -> int:
     problems = invites.problems_with(request)
     if problems:
-        for problem in problems.values():
-            print(f"oncelink: {problem}", file=sys.stderr)
-        return 2
+        return _refuse(problems)
     async with open_services() as services:
         issued = await invites.create_invite(services, None, request)
     assert isinstance(issued, invites.IssuedInvite)

@@ -3,7 +3,9 @@ users and shares a test starts from."""
 
 from __future__ import annotations
 
-from playwright.async_api import Page, expect
+from typing import Any
+
+from playwright.async_api import Browser, Page, expect
 
 from quart_app.accounts import NewUser, add_user
 from quart_app.services import open_services
@@ -11,6 +13,7 @@ from quart_app.share_requests import ShareRequest
 from quart_app.shares import create_share
 from quart_app.storage.queries.users import user_by_name
 
+from .browsing import Problems, new_context
 from .conftest import PASSWORD
 from .live import LiveServer
 
@@ -49,3 +52,26 @@ async def create_links(page: Page, label: str, count: int) -> list[str]:
     links = page.locator(".created input[name=link]")
     await expect(links).to_have_count(count)
     return await links.evaluate_all("inputs => inputs.map(input => input.value)")
+
+
+async def new_page(chromium: Browser, problems: Problems, **options: Any) -> Page:
+    """A page in a browser of its own (its own cookies), watched for problems."""
+    context = await new_context(chromium, **options)
+    return problems.watch(await context.new_page())
+
+
+async def logged_in_page(
+    server: LiveServer,
+    chromium: Browser,
+    problems: Problems,
+    name: str,
+    *,
+    admin: bool = False,
+    label: str = "",
+    **options: Any,
+) -> Page:
+    """A browser of its own in which ``name``, a new user with one share, has logged in."""
+    await add_user_with_share(server, name, admin=admin, label=label)
+    page = await new_page(chromium, problems, **options)
+    await log_in(page, server, name)
+    return page

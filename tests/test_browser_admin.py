@@ -12,7 +12,7 @@ from playwright.async_api import Browser, Dialog, Page, expect
 from .browsing import Problems, clipboard, new_context, screenshot
 from .conftest import PASSWORD
 from .live import LiveServer, live_server
-from .steps import NOTE, add_user_with_share, log_in
+from .steps import NOTE, add_user_with_share, log_in, logged_in_page
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -43,10 +43,9 @@ async def choose_name_and_password(page: Page, link: str, name: str) -> None:
 async def test_an_admin_invites_someone_who_then_shares_a_note(
     server: LiveServer, chromium: Browser, problems: Problems
 ) -> None:
-    await add_user_with_share(server, "ada", admin=True)
-    admin = await new_context(chromium, permissions=CLIPBOARD)
-    page = problems.watch(await admin.new_page())
-    await log_in(page, server, "ada")
+    page = await logged_in_page(
+        server, chromium, problems, "ada", admin=True, permissions=CLIPBOARD
+    )
     link = await invite_someone(page, server, "Dana from support")
     await page.get_by_role("button", name="Copy").click()
     assert await clipboard(page) == link
@@ -73,17 +72,14 @@ async def test_an_admin_invites_someone_who_then_shares_a_note(
     await page.reload()
     await expect(page.locator("tr", has_text="Dana from support")).to_have_count(0)
     await expect(page.locator("tr", has_text="dana")).to_contain_text("active")
-    await admin.close()
+    await page.context.close()
     await invitee.close()
 
 
 async def test_inviting_and_accepting_work_without_javascript(
     server: LiveServer, chromium: Browser, problems: Problems
 ) -> None:
-    await add_user_with_share(server, "abe", admin=True)
-    admin = await new_context(chromium, javascript=False)
-    page = problems.watch(await admin.new_page())
-    await log_in(page, server, "abe")
+    page = await logged_in_page(server, chromium, problems, "abe", admin=True, javascript=False)
     link = await invite_someone(page, server, "Eli")
     await expect(page.get_by_role("button", name="Copy")).to_be_hidden()
     await page.reload()  # the browser sends the form again: no second invite
@@ -91,7 +87,7 @@ async def test_inviting_and_accepting_work_without_javascript(
     await expect(page.locator("tr", has_text="Eli")).to_have_count(1)
     invitee = await new_context(chromium, javascript=False)
     await choose_name_and_password(problems.watch(await invitee.new_page()), link, "eli")
-    await admin.close()
+    await page.context.close()
     await invitee.close()
 
 
@@ -147,13 +143,10 @@ async def test_revoking_a_token_or_disabling_a_user_asks_first(
 async def test_without_javascript_the_new_token_has_no_copy_button_that_does_nothing(
     server: LiveServer, chromium: Browser, problems: Problems
 ) -> None:
-    await add_user_with_share(server, "cy")
-    context = await new_context(chromium, javascript=False)
-    page = problems.watch(await context.new_page())
-    await log_in(page, server, "cy")
+    page = await logged_in_page(server, chromium, problems, "cy", javascript=False)
     await page.goto(server.base_url + "/tokens")
     await page.get_by_label("Name").fill("cron job")
     await page.get_by_role("button", name="Create token").click()
     await expect(page.get_by_label("New API token")).to_have_value(re.compile("^olk_"))
     await expect(page.get_by_role("button", name="Copy")).to_be_hidden()
-    await context.close()
+    await page.context.close()

@@ -11,7 +11,7 @@ from playwright.async_api import Browser, Page, expect
 from .browsing import Problems, new_context
 from .conftest import PASSWORD
 from .live import LiveServer, live_server
-from .steps import NOTE, add_user_with_share, create_links, fill_login, log_in
+from .steps import NOTE, create_links, fill_login, log_in, logged_in_page
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -29,10 +29,7 @@ async def test_the_forms_after_a_password_change_still_work(
     server: LiveServer, chromium: Browser, problems: Problems, javascript: bool
 ) -> None:
     name = f"pat-{'js' if javascript else 'nojs'}"
-    await add_user_with_share(server, name)
-    context = await new_context(chromium, javascript=javascript)
-    page = problems.watch(await context.new_page())
-    await log_in(page, server, name)
+    page = await logged_in_page(server, chromium, problems, name, javascript=javascript)
     await page.goto(server.base_url + "/account")
     await page.get_by_label("Current password").fill(PASSWORD)
     await page.get_by_label("New password").fill(NEW_PASSWORD)
@@ -40,7 +37,7 @@ async def test_the_forms_after_a_password_change_still_work(
     await expect(page.get_by_text("Password changed")).to_be_visible()
     await page.get_by_role("button", name="Log out").click()
     await expect(page.get_by_role("heading", name="Log in")).to_be_visible()
-    await context.close()
+    await page.context.close()
 
 
 async def fill_share_form(page: Page, note: str, label: str, links: str) -> None:
@@ -52,10 +49,7 @@ async def fill_share_form(page: Page, note: str, label: str, links: str) -> None
 async def test_a_session_ended_elsewhere_takes_the_window_to_login_and_back_with_the_note(
     server: LiveServer, chromium: Browser, problems: Problems
 ) -> None:
-    await add_user_with_share(server, "quinn")
-    writer = await new_context(chromium)
-    page = problems.watch(await writer.new_page())
-    await log_in(page, server, "quinn")
+    page = await logged_in_page(server, chromium, problems, "quinn")
     await fill_share_form(page, NOTE, "Half written", "2")
     elsewhere = await new_context(chromium)
     other = problems.watch(await elsewhere.new_page())
@@ -80,17 +74,14 @@ async def test_a_session_ended_elsewhere_takes_the_window_to_login_and_back_with
     await expect(page.locator(".created input[name=link]")).to_have_count(2)
     await page.reload()  # the draft was used up: it does not come back
     await expect(page.get_by_label("Secret note")).to_have_value("")
-    await writer.close()
+    await page.context.close()
     await elsewhere.close()
 
 
 async def test_a_note_too_large_to_send_is_refused_in_place_and_kept(
     server: LiveServer, chromium: Browser, problems: Problems
 ) -> None:
-    await add_user_with_share(server, "rory")
-    context = await new_context(chromium)
-    page = problems.watch(await context.new_page())
-    await log_in(page, server, "rory")
+    page = await logged_in_page(server, chromium, problems, "rory")
     huge = "x" * (1024 * 1024 + 100 * 1024)
     await fill_share_form(page, huge, "Too big", "1")
     problems.expect_status(413)
@@ -105,18 +96,15 @@ async def test_a_note_too_large_to_send_is_refused_in_place_and_kept(
     await page.get_by_role("button", name="Create links").click()
     await expect(page.locator(".created input[name=link]")).to_have_count(1)
     await expect(problem).to_have_count(0)
-    await context.close()
+    await page.context.close()
 
 
 async def test_a_form_from_an_earlier_session_is_refused_in_place_and_kept(
     server: LiveServer, chromium: Browser, problems: Problems
 ) -> None:
-    await add_user_with_share(server, "sam")
-    context = await new_context(chromium)
-    page = problems.watch(await context.new_page())
-    await log_in(page, server, "sam")
+    page = await logged_in_page(server, chromium, problems, "sam")
     await fill_share_form(page, NOTE, "Stale", "1")
-    tab = problems.watch(await context.new_page())  # same browser: the cookie is shared
+    tab = problems.watch(await page.context.new_page())  # same browser: the cookie is shared
     await tab.goto(server.base_url + "/")
     await tab.get_by_role("button", name="Log out").click()
     await log_in(tab, server, "sam")
@@ -125,16 +113,13 @@ async def test_a_form_from_an_earlier_session_is_refused_in_place_and_kept(
     await expect(page.locator("#new-share [role=alert]")).to_contain_text("expired")
     await expect(page.locator("header.site")).to_have_count(1)
     await expect(page.get_by_label("Secret note")).to_have_value(NOTE)
-    await context.close()
+    await page.context.close()
 
 
 async def test_reloading_the_new_links_page_without_javascript_makes_no_second_share(
     server: LiveServer, chromium: Browser, problems: Problems
 ) -> None:
-    await add_user_with_share(server, "tess")
-    context = await new_context(chromium, javascript=False)
-    page = problems.watch(await context.new_page())
-    await log_in(page, server, "tess")
+    page = await logged_in_page(server, chromium, problems, "tess", javascript=False)
     links = await create_links(page, "Only once", 2)
     await page.reload()  # the browser sends the same form again
     await expect(page.get_by_role("heading", name="This form was sent already")).to_be_visible()
@@ -142,4 +127,4 @@ async def test_reloading_the_new_links_page_without_javascript_makes_no_second_s
     await expect(page.locator("tr", has_text="Only once")).to_have_count(1)
     shown = await page.content()
     assert all(link not in shown for link in links)
-    await context.close()
+    await page.context.close()

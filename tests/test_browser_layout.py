@@ -11,7 +11,7 @@ from playwright.async_api import Browser, Page, expect
 
 from .browsing import Problems, new_context
 from .live import LiveServer, live_server
-from .steps import add_user_with_share, log_in
+from .steps import add_user_with_share, log_in, logged_in_page
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -42,17 +42,14 @@ async def test_a_long_label_without_spaces_fits_the_dashboard(
     server: LiveServer, chromium: Browser, problems: Problems, screen: dict[str, Any]
 ) -> None:
     name = f"una-{screen['viewport']['width']}"
-    await add_user_with_share(server, name, label=LONG_LABEL)
-    context = await new_context(chromium, **screen)
-    page = problems.watch(await context.new_page())
-    await log_in(page, server, name)
+    page = await logged_in_page(server, chromium, problems, name, label=LONG_LABEL, **screen)
     assert await fits(page, screen)
     await page.get_by_label("Secret note").fill("n")
     await page.get_by_label("Label").fill(LONG_LABEL)
     await page.get_by_role("button", name="Create links").click()
     await expect(page.locator(".created input[name=link]")).to_have_count(1)
     assert await fits(page, screen)
-    await context.close()
+    await page.context.close()
 
 
 async def test_every_page_of_an_admin_fits_a_phone(
