@@ -268,3 +268,15 @@ def test_the_command_line_prints_an_invite_link_and_nothing_else(
     assert made.returncode == 0, made.stderr
     assert re.fullmatch(r"http://127\.0\.0\.1:8000/invite/[A-Za-z0-9_.-]+\n", made.stdout)
     assert cli("user", "invite", "--days", "31").returncode == 2
+
+
+async def test_accepting_an_invite_where_someone_is_logged_in_switches_the_browser_over(
+    browser: Browser, services: Services
+) -> None:
+    path = "/invite/" + token_in(await invite_url(services))
+    page = await (await browser.get(path)).get_data(as_text=True)
+    assert "You are logged in as" in page
+    done = await browser.client.post(path, form={"name": "dana", "password": PASSWORD})
+    assert done.status_code == 303
+    owner = await (await browser.get("/")).get_data(as_text=True)
+    assert ">dana</strong>" in owner
