@@ -33,7 +33,8 @@ SCREENSHOTS = os.environ.get("ONCELINK_SCREENSHOTS", "")
 # Served from the app's own origin, so that the page's strict CSP lets it run.
 AXE = "/static/vendor/axe.min.js"
 # Every rule axe-core runs by default: WCAG 2.x A and AA, and its best practices.
-RUN_AXE = """() => axe.run(document).then(results => results.violations.map(violation =>
+RUN_AXE = """() => axe.run(document, {resultTypes: ["violations"]}).then(results =>
+    results.violations.map(violation =>
     `${violation.id} (${violation.impact}): ${violation.help}: ` +
     violation.nodes.map(node => node.target.join(" ")).join(", ")))"""
 # Reported by the page itself, before any script of ours runs: CSP violations as events.
