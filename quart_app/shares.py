@@ -123,11 +123,12 @@ async def create_share(services: Services, owner: User, request: ShareRequest) -
 
 
 async def create_share_once(
-    services: Services, owner: User, request: ShareRequest, form_nonce: str
+    services: Services, owner: User, request: ShareRequest, form_nonce: str | None
 ) -> CreatedShare | AlreadyCreated:
     """As ``create_share``, for a form that carries a one-time nonce: however often it is
     sent (a reload of the answer's page, a second click, at once or later), one share is
-    made, and every later sending is answered with that share."""
+    made, and every later sending is answered with that share. (Without a nonce there is
+    nothing to tell a form sent again by: each sending makes a share.)"""
     return await _store(services, owner, request, form_nonce=form_nonce)
 
 

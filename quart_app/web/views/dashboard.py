@@ -59,16 +59,13 @@ async def create() -> Response:
     if share_request is None:
         typed = {key: form.get(key, "") for key in form_defaults()}
         return await _page(422, form=typed, problems=problems)
-    services, nonce = current_services(), form_nonce(form)
-    if nonce is None:
-        created = await shares.create_share(services, g.user, share_request)
-    else:
-        made = await shares.create_share_once(services, g.user, share_request, nonce)
-        if isinstance(made, shares.AlreadyCreated):
-            # Sent again, by a reload of the page that answered it: nothing new is made.
-            return await _page(sent_already=made.share)
-        created = made
-    return await _page(201, fragment="_new_share.html", created=created)
+    made = await shares.create_share_once(
+        current_services(), g.user, share_request, form_nonce(form)
+    )
+    if isinstance(made, shares.AlreadyCreated):
+        # Sent again, by a reload of the page that answered it: nothing new is made.
+        return await _page(sent_already=made.share)
+    return await _page(201, fragment="_new_share.html", created=made)
 
 
 @bp.get("/shares")
