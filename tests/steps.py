@@ -1,13 +1,16 @@
 """What a person does in the browser tests, step by step: log in, create links, and the
-users and shares a test starts from."""
+users, shares and links a test starts from."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from playwright.async_api import Browser, Page, expect
 
 from quart_app.accounts import NewUser, add_user
+from quart_app.clock import FrozenClock
+from quart_app.links.tokens import LinkSigner
 from quart_app.services import open_services
 from quart_app.share_requests import ShareRequest
 from quart_app.shares import create_share
@@ -75,3 +78,11 @@ async def logged_in_page(
     page = await new_page(chromium, problems, **options)
     await log_in(page, server, name)
     return page
+
+
+def expired_link(server: LiveServer, share_id: str) -> str:
+    """A correctly signed link whose time ran out an hour ago, made without waiting."""
+    settings = server.settings
+    past = FrozenClock(time.time() - 3600 - 300)
+    signer = LinkSigner(settings.signing_keys, max_ttl=settings.max_ttl, clock=past)
+    return f"{server.base_url}/connect/{signer.issue(share_id, ttl=300, generation=0)}"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,8 +13,6 @@ import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
-from quart_app.clock import FrozenClock
-from quart_app.links.tokens import LinkSigner
 from quart_app.services import open_services
 from quart_app.shares import revoke_share
 from quart_app.storage.queries.shares import shares_page
@@ -24,7 +21,7 @@ from quart_app.storage.queries.users import user_by_name
 from .browsing import Problems, clipboard, new_context, screenshot
 from .conftest import PASSWORD
 from .live import LiveServer, live_server
-from .steps import LIVE_MS, NOTE, add_user_with_share, create_links, log_in
+from .steps import LIVE_MS, NOTE, add_user_with_share, create_links, expired_link, log_in
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -229,11 +226,3 @@ async def test_the_dashboard_fits_a_phone_and_is_usable_by_keyboard(
     assert await clipboard(page) == links[0]
     await expect(page.locator("#announcer")).to_have_text("Link copied.")
     await phone.close()
-
-
-def expired_link(server: LiveServer, share_id: str) -> str:
-    """A correctly signed link whose time ran out an hour ago, made without waiting."""
-    settings = server.settings
-    past = FrozenClock(time.time() - 3600 - 300)
-    signer = LinkSigner(settings.signing_keys, max_ttl=settings.max_ttl, clock=past)
-    return f"{server.base_url}/connect/{signer.issue(share_id, ttl=300, generation=0)}"
