@@ -1,5 +1,6 @@
-"""Every page and state of the web app in real Chromium, in light and dark colours, as
-axe-core judges it: WCAG 2.x A and AA and axe's best practices, without a violation.
+"""Every page and state of the web app in real Chromium, in light and dark colours (each
+audit judges both), as axe-core judges it: WCAG 2.x A and AA and axe's best practices,
+without a violation.
 
 The tests share a server but not their users: whichever order they run in, and whichever
 test process runs each, they hold."""
@@ -15,11 +16,16 @@ from playwright.async_api import Browser, Page, expect
 from .browsing import Problems, new_context
 from .conftest import PASSWORD
 from .live import LiveServer, live_server
-from .steps import add_user_with_share, create_links, expired_link, fill_login, log_in
+from .steps import (
+    add_user_with_share,
+    create_links,
+    expired_link,
+    fill_login,
+    log_in,
+    new_page,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-SCHEMES = ["light", "dark"]
 
 
 @pytest.fixture(scope="module")
@@ -50,43 +56,39 @@ async def test_the_login_pages_and_a_used_setup_link(
     assert setup is not None
     problems.expect_status(401)
     problems.expect_status(410)
-    for scheme in SCHEMES:
-        context = await new_context(chromium, color_scheme=scheme)
-        page = problems.watch(await context.new_page())
-        await visit(page, problems, setup.group(1), "This setup link can no longer be used")
-        await visit(page, problems, server.base_url + "/login", "Log in")
-        await fill_login(page, "nobody", "wrong password")
-        await expect(page.get_by_role("alert")).to_contain_text("Wrong user name")
-        await problems.audit(page)
-        await context.close()
+    page = await new_page(chromium, problems)
+    await visit(page, problems, setup.group(1), "This setup link can no longer be used")
+    await visit(page, problems, server.base_url + "/login", "Log in")
+    await fill_login(page, "nobody", "wrong password")
+    await expect(page.get_by_role("alert")).to_contain_text("Wrong user name")
+    await problems.audit(page)
+    await page.context.close()
 
 
-@pytest.mark.parametrize("scheme", SCHEMES)
 async def test_every_page_a_recipient_may_meet(
-    server: LiveServer, chromium: Browser, problems: Problems, scheme: str
+    server: LiveServer, chromium: Browser, problems: Problems
 ) -> None:
-    [ready] = await add_user_with_share(server, f"rosa-{scheme}")
-    context = await new_context(chromium, color_scheme=scheme)
+    [ready] = await add_user_with_share(server, "rosa")
+    context = await new_context(chromium)
     page = problems.watch(await context.new_page())
     await visit(page, problems, ready, "has shared something with you")
     await page.get_by_role("button", name="Open").click()
     await expect(page.get_by_role("heading", level=1)).to_contain_text("Access granted")
     await problems.audit(page)
     await visit(page, problems, ready, "Access granted")  # the reload
-    other = problems.watch(await (await new_context(chromium, color_scheme=scheme)).new_page())
+    other = problems.watch(await (await new_context(chromium)).new_page())
     await visit(other, problems, ready, "This link has already been used")
     await visit(other, problems, server.base_url + "/connect/nonsense", "This link is not valid")
     await context.close()
     await other.context.close()
 
 
-@pytest.mark.parametrize("scheme", SCHEMES)
 async def test_every_page_of_a_user(
-    server: LiveServer, chromium: Browser, problems: Problems, scheme: str
+    server: LiveServer, chromium: Browser, problems: Problems
 ) -> None:
-    name = f"uma-{scheme}"
+    name = "uma"
     await add_user_with_share(server, name, links=2, label="Printed already")
-    context = await new_context(chromium, color_scheme=scheme)
+    context = await new_context(chromium)
     page = problems.watch(await context.new_page())
     await log_in(page, server, name)
     await problems.audit(page)
@@ -134,14 +136,13 @@ async def test_every_page_of_a_user(
     await context.close()
 
 
-@pytest.mark.parametrize("scheme", SCHEMES)
 async def test_every_page_of_an_admin_and_an_invitee(
-    server: LiveServer, chromium: Browser, problems: Problems, scheme: str
+    server: LiveServer, chromium: Browser, problems: Problems
 ) -> None:
-    name = f"ada-{scheme}"
+    name = "ada"
     await add_user_with_share(server, name, admin=True)
-    await add_user_with_share(server, f"bea-{scheme}")  # someone to disable
-    context = await new_context(chromium, color_scheme=scheme)
+    await add_user_with_share(server, "bea")  # someone to disable
+    context = await new_context(chromium)
     page = problems.watch(await context.new_page())
     await log_in(page, server, name)
     await visit(page, problems, server.base_url + "/admin/users", "Users")
@@ -160,7 +161,7 @@ async def test_every_page_of_an_admin_and_an_invitee(
     await expect(page.get_by_role("heading", level=1)).to_contain_text("Revoke this invite")
     await problems.audit(page)
 
-    invitee = problems.watch(await (await new_context(chromium, color_scheme=scheme)).new_page())
+    invitee = problems.watch(await (await new_context(chromium)).new_page())
     await visit(invitee, problems, link, "invited you to oncelink")
     await invitee.get_by_label("User name").fill("x y")
     await invitee.get_by_label("Password").fill(PASSWORD)
@@ -168,7 +169,7 @@ async def test_every_page_of_an_admin_and_an_invitee(
     await invitee.get_by_role("button", name="Create my account").click()
     await expect(invitee.get_by_text("Use up to 64 letters")).to_be_visible()
     await problems.audit(invitee)
-    await invitee.get_by_label("User name").fill(f"ivy-{scheme}")
+    await invitee.get_by_label("User name").fill("ivy")
     await invitee.get_by_label("Password").fill(PASSWORD)
     await invitee.get_by_role("button", name="Create my account").click()
     await expect(invitee.get_by_role("heading", name="Your shares")).to_be_visible()
