@@ -41,7 +41,7 @@ from ..paths import LINK_PATH
 from ..services import Services
 from .addresses import address_of
 from .context import services_of
-from .errors import MESSAGES
+from .errors import MESSAGES, log_unhandled
 from .limits import limit_redemption
 from .link_answers import STATUS, VERIFIED, DeadLinkPages, as_json, dead_link_pages
 from .rendering import prefers_json
@@ -143,8 +143,7 @@ async def _redeem(services: Services, token: str, claims: LinkClaims) -> tuple[i
     try:
         view = await redeem_link(services, token, verified=claims)
     except Exception as error:
-        # As errors.unexpected_error logs it: the type and traceback, never request data.
-        log.error("unhandled %s", type(error).__name__, exc_info=error)
+        log_unhandled(log, error)
         return 500, json.dumps({"error": MESSAGES[500], "detail": None}).encode()
     return STATUS[view.state], json.dumps(as_json(view), ensure_ascii=False).encode()
 

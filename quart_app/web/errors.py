@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import traceback
+from typing import Any
 
 from quart import Quart, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -26,6 +28,7 @@ MESSAGES = {
 
 
 API_PREFIX = "/api/"
+MAX_CHAINED = 8  # exceptions of one chain that are logged: a chain may loop
 
 
 async def drain_body() -> None:
@@ -36,6 +39,26 @@ async def drain_body() -> None:
     refused by Quart before they are read; those connections rightly close."""
     with contextlib.suppress(HTTPException):
         await request.get_data()
+
+
+def log_unhandled(logger: logging.Logger, error: BaseException, what: str = "unhandled") -> None:
+    """Log an unexpected exception: its type and where it was raised, for it and each
+    exception it was raised from or during, and never a message: messages quote values
+    (``int()`` quotes the text it refused, a database error the row), and a value may be
+    request data, a note or a token."""
+    logger.error("%s %s\n%s", what, type(error).__name__, _traceback_without_messages(error))
+
+
+def _traceback_without_messages(error: BaseException) -> str:
+    """As Python prints a traceback, first cause first, with each exception's type alone."""
+    parts: list[str] = []
+    current: BaseException | None = error
+    while current is not None and len(parts) < MAX_CHAINED:
+        stack = traceback.format_list(traceback.extract_tb(current.__traceback__))
+        parts.append("".join(stack) + type(current).__qualname__)
+        cause = current.__cause__
+        current = cause or (None if current.__suppress_context__ else current.__context__)
+    return "\n\nwhich led to:\n".join(reversed(parts))
 
 
 async def _answer(status: int, message: str, detail: str | None = None) -> Response:
@@ -66,6 +89,13 @@ def init_app(app: Quart) -> None:
 
     @app.errorhandler(Exception)
     async def unexpected_error(error: Exception) -> Response:
-        # Log the exception's type and traceback only: messages may quote request data.
-        log.error("unhandled %s", type(error).__name__, exc_info=error)
+        log_unhandled(log, error)
         return await _answer(500, MESSAGES[500])
+
+    def log_exception(exception_info: tuple[Any, BaseException | None, Any]) -> None:
+        # Quart's own logging of what escapes the handlers (an after-request hook, a
+        # background task) would print the message, and the request's path.
+        if exception_info[1] is not None:
+            log_unhandled(log, exception_info[1])
+
+    app.log_exception = log_exception  # type: ignore[method-assign]

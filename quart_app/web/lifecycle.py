@@ -14,6 +14,7 @@ from ..background import stop_task
 from ..services import Services
 from ..sweep import sweep
 from .context import services_of
+from .errors import log_unhandled
 
 log = logging.getLogger(__name__)
 STOP_CHECK_INTERVAL = 0.1
@@ -36,10 +37,9 @@ async def _sweep_forever(services: Services) -> None:
     while True:
         try:
             report = await sweep(services)
-        except Exception:
-            # A failed sweep (disk full, database locked for long) must not stop the
-            # next one; nothing here is a secret, so the traceback is safe to log.
-            log.exception("sweep failed")
+        except Exception as error:
+            # A failed sweep (disk full, database locked for long) must not stop the next.
+            log_unhandled(log, error, "sweep failed:")
         else:
             if report.notes_erased or report.ledger_rows_pruned:
                 log.info(

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from ...clock import iso_utc
 from ...share_requests import MAX_LABEL_CHARS, MAX_LINKS, MIN_TTL
 from ...shares import CreatedShare, IssuedLink, ShareStatus
+from ..parsing import whole_number
 
 
 class _Body(BaseModel):
@@ -61,13 +63,24 @@ class LinkToRevoke(_Body):
     url: str = Field(description="A link to one of your shares, as issued.")
 
 
+def _query_number(text: object) -> int:
+    """A number in a query string, read as every request's numbers are (``parsing``)."""
+    number = whole_number(text) if isinstance(text, str) else None
+    if number is None:
+        raise PydanticCustomError("int_parsing", "Input should be a whole number")
+    return number
+
+
+QueryNumber = Annotated[int, BeforeValidator(_query_number)]
+
+
 class ShareListQuery(BaseModel):
-    """Query parameters of the share list; strings converted, as any query string is."""
+    """Query parameters of the share list, as strings from the query string."""
 
     model_config = ConfigDict(extra="forbid")
 
     cursor: str | None = Field(None, description="`next_cursor` of the previous page.")
-    limit: int = Field(20, ge=1, le=100, description="Shares per page.")
+    limit: QueryNumber = Field(20, ge=1, le=100, description="Shares per page.")
 
 
 class Link(_Answer):

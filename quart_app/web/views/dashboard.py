@@ -10,11 +10,12 @@ from werkzeug.wrappers import Response as BaseResponse
 from ... import shares
 from ...links.states import LinkState
 from ..context import current_services
+from ..parsing import whole_number
 from ..pasted_links import token_in
 from ..rendering import html, is_htmx, page_or_fragment
 from ..sessions import login_required
 from .forms import form_defaults, form_nonce, links_csv, parse_share_form, ttl_choices
-from .listing import parse_cursor, share_page
+from .listing import share_page
 
 bp = Blueprint("dashboard", __name__)
 
@@ -71,7 +72,7 @@ async def create() -> Response:
 @bp.get("/shares")
 @login_required
 async def share_list() -> Response:
-    before = parse_cursor(request.args.get("before", ""))
+    before = whole_number(request.args.get("before", ""))
     return await _page(fragment="_share_list.html", before=before)
 
 

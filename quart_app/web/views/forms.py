@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 from ... import share_requests
 from ...clock import iso_utc
 from ..context import current_services
+from ..parsing import whole_number
 from ..pasted_links import is_issued_link
 
 # Each rendering of the new-share form carries a nonce of its own (128 random bits), by which
@@ -65,10 +66,11 @@ def parse_share_form(
         ("ttl", "Choose how long the links live."),
         ("links", "Give the number of links as a whole number."),
     ):
-        try:
-            numbers[field] = int(form.get(field, "").strip())
-        except ValueError:
+        number = whole_number(form.get(field, ""))
+        if number is None:
             unreadable[field] = message
+        else:
+            numbers[field] = number
     settings = current_services().settings
     request_ = share_requests.ShareRequest(
         form.get("note", ""),
@@ -86,13 +88,13 @@ def links_csv(links: list[str], expires_at: str) -> str | None:
     base_url = current_services().settings.base_url
     if not 1 <= len(links) <= share_requests.MAX_LINKS:
         return None
-    if not (expires_at.isdigit() and len(expires_at) < 12):
+    # A Unix time: 11 digits reach the year 5000.
+    expires = whole_number(expires_at, max_digits=11)
+    if expires is None or not all(is_issued_link(link, base_url) for link in links):
         return None
-    if not all(is_issued_link(link, base_url) for link in links):
-        return None
-    expires = iso_utc(int(expires_at))
+    stamp = iso_utc(expires)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["link", "expires_at"])
-    writer.writerows([link, expires] for link in links)
+    writer.writerows([link, stamp] for link in links)
     return out.getvalue()

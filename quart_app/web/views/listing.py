@@ -12,10 +12,6 @@ from ..context import current_services
 PAGE_SIZE = 20
 
 
-def parse_cursor(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) < 19 else None
-
-
 async def share_page(before: int | None = None) -> dict[str, Any]:
     """One page of the user's shares, newest first, with what the template needs to page on
     and to stay live: the cursors, and the change stamp this rendering reflects."""

@@ -25,7 +25,8 @@ from ... import accounts
 from ...services import Services
 from ...storage.changes import ChangeWatch
 from ..context import current_services
-from .listing import parse_cursor, share_page
+from ..parsing import whole_number
+from .listing import share_page
 
 bp = Blueprint("live", __name__)
 
@@ -44,18 +45,14 @@ def message(html: str, event_id: int | None) -> bytes:
     return f"{data}{last}\n".encode()
 
 
-def _since(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) < 19 else None
-
-
 @bp.get("/shares/events")
 async def share_events() -> Response:
     if "text/event-stream" not in request.accept_mimetypes.values():
         # Only EventSource clients (which always ask for it) get a stream that stays open.
         abort(406, "This address serves live updates to the dashboard page only.")
     services = current_services()
-    since = _since(request.headers.get("Last-Event-ID") or request.args.get("since", ""))
-    before = parse_cursor(request.args.get("before", ""))
+    since = whole_number(request.headers.get("Last-Event-ID") or request.args.get("since", ""))
+    before = whole_number(request.args.get("before", ""))
     # The body is sent after the view returns, in a fresh app context: carry over who asks.
     user, session_id, csrf_token = g.user, g.session_id, g.csrf_token
 
