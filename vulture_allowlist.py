@@ -12,6 +12,7 @@ _.logger_class  # hypercorn.config.Config
 _.get_timestamp  # itsdangerous' TimestampSigner, overridden
 _.msg  # logging.LogRecord, rewritten by the redacting filter
 _.merge_slashes  # werkzeug.routing.Map
+_.regex  # werkzeug.routing.BaseConverter, overridden
 _.session_interface  # quart.Quart
 NoCookieSessions.open_session  # quart.sessions.SessionInterface, overridden
 NoCookieSessions.save_session  # quart.sessions.SessionInterface, overridden

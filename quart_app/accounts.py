@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -23,6 +25,10 @@ SETUP_LINK_LIFETIME = 7 * 24 * 3600
 MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 1024
 MAX_NAME_CHARS = 64
+# Recipients read the name ("alice has shared something with you"), so it must be what it
+# looks like: no Cyrillic letter in a Latin-looking name, no invisible or right-to-left
+# marks. Plain ASCII letters, digits and three marks look like nothing else.
+_NAME = re.compile(r"[A-Za-z0-9._-]+")
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
@@ -39,18 +45,33 @@ class NewUser:
     password: str
 
 
+def normal_name(name: str) -> str:
+    """A user name as it is stored and looked up, whoever typed it how: NFKC folds the
+    compatibility forms (full-width letters are the plain ones), and spaces around go."""
+    return unicodedata.normalize("NFKC", name).strip()
+
+
 def problems_with(user: NewUser) -> dict[str, str]:
     problems: dict[str, str] = {}
-    name = user.name.strip()
+    name = normal_name(user.name)
     if not name:
         problems["name"] = "Choose a user name."
-    elif len(name) > MAX_NAME_CHARS or not all(c.isalnum() or c in "-_." for c in name):
-        problems["name"] = "Use up to 64 letters, digits, dots, dashes or underscores."
-    if len(user.password) < MIN_PASSWORD_CHARS:
-        problems["password"] = f"Use a password of at least {MIN_PASSWORD_CHARS} characters."
-    elif len(user.password) > MAX_PASSWORD_CHARS:
-        problems["password"] = "That password is too long."  # noqa: S105 - a message
+    elif len(name) > MAX_NAME_CHARS or not _NAME.fullmatch(name):
+        problems["name"] = (
+            "Use up to 64 letters a to z (without accents), digits, dots, dashes or underscores."
+        )
+    password = password_problem(user.password)
+    if password:
+        problems["password"] = password
     return problems
+
+
+def password_problem(password: str) -> str | None:
+    if len(password) < MIN_PASSWORD_CHARS:
+        return f"Use a password of at least {MIN_PASSWORD_CHARS} characters."
+    if len(password) > MAX_PASSWORD_CHARS:
+        return "That password is too long."
+    return None
 
 
 async def hash_password(password: str) -> str:
@@ -88,7 +109,7 @@ async def add_user_in(
     """As ``add_user``, inside the caller's transaction, with the password hashed already."""
     return await users.insert_user(
         conn,
-        name.strip(),
+        normal_name(name),
         password_hash,
         is_admin=is_admin,
         now=services.clock(),
@@ -97,13 +118,21 @@ async def add_user_in(
 
 
 async def name_is_taken(services: Services, name: str) -> bool:
-    return await users.user_by_name(services.db.reader, name.strip()) is not None
+    return await user_named(services, name) is not None
+
+
+async def user_named(services: Services, name: str) -> User | None:
+    """The user of this name, however it is spelt (case, compatibility forms, spaces)."""
+    name = normal_name(name)
+    # A name no database could hold is nobody's. Names added before the rule of ``_NAME``
+    # may be outside it; they are still found.
+    if not 0 < len(name) <= MAX_NAME_CHARS or not name.isprintable():
+        return None
+    return await users.user_by_name(services.db.reader, name)
 
 
 async def authenticate(services: Services, name: str, password: str) -> User | None:
-    # A name that could never have been added is nobody's (and may not even be storable).
-    possible = "name" not in problems_with(NewUser(name, "x" * MIN_PASSWORD_CHARS))
-    user = await users.user_by_name(services.db.reader, name.strip()) if possible else None
+    user = await user_named(services, name)
     matches = await _password_matches(user.password_hash if user else _dummy_hash(), password)
     if user is None or not matches or user.disabled_at is not None:
         return None
@@ -137,23 +166,24 @@ async def end_session(services: Services, session_id: str) -> None:
 
 
 async def change_password(
-    services: Services, user: User, current: str, new: str
+    services: Services, user: User, current: str, new: str, *, revoke_api_tokens: bool
 ) -> tuple[str | None, dict[str, str]]:
-    """Set a new password and end every session of the user, this one included.
+    """Set a new password and end every session of the user, this one included; with
+    ``revoke_api_tokens``, revoke their API tokens too (otherwise they keep working).
 
-    Returns a fresh session id for the browser that made the change, or the problems."""
+    Returns a fresh session id for the browser that made the change, or the problems; a
+    problem with ``current`` means the current password was wrong."""
     if not await _password_matches(user.password_hash, current):
         return None, {"current": "That is not your current password."}
-    problems = {
-        "new" if field == "password" else field: message
-        for field, message in problems_with(NewUser(user.name, new)).items()
-    }
-    if problems:
-        return None, problems
+    problem = password_problem(new)
+    if problem:
+        return None, {"new": problem}
     password_hash = await hash_password(new)
     async with services.db.transaction() as conn:
         await users.set_password_hash(conn, user.id, password_hash)
         await sessions.delete_user_sessions(conn, user.id)
+        if revoke_api_tokens:
+            await api_tokens.delete_user_api_tokens(conn, user.id)
     return await start_session(services, user.id), {}
 
 

@@ -13,7 +13,7 @@ from .config import ConfigError, load_settings
 from .services import open_services
 from .serving import AddressInUse, hypercorn_config, serve
 from .storage.opener import database_for
-from .storage.queries.users import list_users, user_by_name
+from .storage.queries.users import list_users
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -85,7 +85,7 @@ async def _add_user(name: str, password: str, *, admin: bool) -> int:
         if await accounts.add_user(services, new_user, is_admin=admin) is None:
             print(f"oncelink: a user named {name!r} already exists", file=sys.stderr)
             return 1
-    print(f"added {'admin' if admin else 'user'} {name}")
+    print(f"added {'admin' if admin else 'user'} {accounts.normal_name(name)}")
     return 0
 
 
@@ -109,7 +109,7 @@ async def _list_users() -> int:
 
 async def _set_disabled(name: str, *, disabled: bool) -> int:
     async with open_services() as services:
-        user = await user_by_name(services.db.reader, name)
+        user = await accounts.user_named(services, name)
         if user is None:
             print(f"oncelink: no user named {name!r}", file=sys.stderr)
             return 1
@@ -124,7 +124,7 @@ async def _create_token(user_name: str, label: str) -> int:
         print(f"oncelink: {problem}", file=sys.stderr)
         return 2
     async with open_services() as services:
-        user = await user_by_name(services.db.reader, user_name)
+        user = await accounts.user_named(services, user_name)
         if user is None:
             print(f"oncelink: there is no user named {user_name!r}", file=sys.stderr)
             return 1

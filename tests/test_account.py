@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from quart import Quart
 from quart.testing import QuartClient
 
@@ -9,7 +11,14 @@ from quart_app.services import Services
 from quart_app.storage.queries.users import User
 
 from .apiclient import ApiClient
-from .conftest import PASSWORD, Browser, log_in, make_user, share_for, token_of
+from .conftest import (
+    PASSWORD,
+    Browser,
+    log_in,
+    make_user,
+    share_for,
+    token_of,
+)
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -111,3 +120,23 @@ async def test_disabling_in_the_background_answers_the_users_new_row(
     body = await row.get_data(as_text=True)
     assert body.startswith(f'<tr id="user-{worker.id}">')
     assert 'aria-label="Enable worker"' in body
+
+
+async def test_a_password_change_says_api_tokens_still_work_or_revokes_them(
+    api: ApiClient, browser: Browser
+) -> None:
+    form = {"current": PASSWORD, "new": NEW_PASSWORD}
+    page = await (await browser.get("/account")).get_data(as_text=True)
+    assert "Also revoke my 1 API token" in page
+    kept = await browser.post("/account/password", form)
+    page = await (await browser.get(kept.headers["Location"])).get_data(as_text=True)
+    assert "Your API tokens still work" in page
+    assert (await api.get("/shares")).status_code == 200
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
+    assert csrf is not None
+    browser.csrf = csrf[1]  # the fresh session's
+    again = {"current": NEW_PASSWORD, "new": PASSWORD, "revoke_tokens": "yes"}
+    revoked = await browser.post("/account/password", again)
+    page = await (await browser.get(revoked.headers["Location"])).get_data(as_text=True)
+    assert "Your API tokens were revoked." in page
+    assert (await api.get("/shares")).status_code == 401

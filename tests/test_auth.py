@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from pathlib import Path
 
 import pytest
 from quart import Quart
 from quart.testing import QuartClient
 
-from quart_app.accounts import NewUser, add_user, setup_link
+from quart_app import create_app
+from quart_app.accounts import NewUser, add_user, problems_with, setup_link
+from quart_app.clock import FrozenClock
 from quart_app.services import Services
-from quart_app.storage.queries.users import User, count_users, user_by_name
+from quart_app.storage.queries.users import User, count_users, list_users, user_by_name
+from quart_app.web.context import services_of
 
-from .conftest import PASSWORD, Browser, log_in
+from .conftest import PASSWORD, Browser, log_in, make_settings, make_user
 
 
 async def test_dashboard_requires_login(client: QuartClient) -> None:
@@ -186,3 +191,76 @@ async def test_errors_in_background_requests_are_messages_not_pages(
     assert body.startswith('<p class="notice warn" role="alert" data-problem>')
     assert "<html" not in body
     assert "HX-Request" in response.headers["Vary"]
+
+
+async def test_logging_out_of_an_https_deployment_deletes_the_secure_cookie(
+    tmp_path: Path, database: str, clock: FrozenClock
+) -> None:
+    """Browsers ignore a deletion of a ``__Host-`` cookie that lacks ``Secure``: the dead
+    cookie would stay."""
+    settings = make_settings(tmp_path, database=database, base_url="https://once.example")
+    app = create_app(settings, clock)
+    async with app.test_app():
+        await make_user(services_of(app))
+        client = app.test_client()
+        form = {"name": "user1", "password": PASSWORD}
+        assert (await client.post("/login", form=form, scheme="https")).status_code == 303
+        page = await (await client.get("/", scheme="https")).get_data(as_text=True)
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
+        assert csrf is not None
+        response = await client.post("/logout", form={"csrf": csrf[1]}, scheme="https")
+    assert response.status_code == 303
+    deletion = response.headers["Set-Cookie"]
+    assert deletion.startswith("__Host-oncelink=;")
+    for attribute in ("Secure", "HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=0"):
+        assert attribute in deletion
+
+
+LOOK_ALIKES = [
+    "\u0430lice",  # a Cyrillic a, then Latin letters
+    "\u0430\u0441\u0435",  # all Cyrillic, reads "ace"
+    "alice\u200b",  # zero-width space
+    "al\u200dice",  # zero-width joiner
+    "\u202eecila",  # right-to-left override: shows "alice"
+    "ali\u0301ce",  # a combining accent
+    "al ice",
+]
+
+
+@pytest.mark.parametrize("name", LOOK_ALIKES)
+async def test_names_that_look_like_another_are_refused_everywhere_a_name_is_chosen(
+    client: QuartClient, services: Services, name: str
+) -> None:
+    path = setup_link(services).removeprefix(services.settings.base_url)
+    response = await client.post(path, form={"name": name, "password": PASSWORD})
+    assert response.status_code == 422
+    assert "letters a to z" in await response.get_data(as_text=True)
+    assert "name" in problems_with(NewUser(name, PASSWORD))  # the CLI's check too
+    assert await count_users(services.db.reader) == 0
+
+
+def full_width(text: str) -> str:
+    """The text in full-width forms, as some input methods type Latin letters."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+async def test_full_width_letters_are_the_same_name(
+    client: QuartClient, services: Services
+) -> None:
+    path = setup_link(services).removeprefix(services.settings.base_url)
+    created = await client.post(path, form={"name": full_width("alice"), "password": PASSWORD})
+    assert created.status_code == 303
+    assert [user.name for user in await list_users(services.db.reader)] == ["alice"]
+    for spelling in ("alice", "ALICE", full_width("alice"), f" {full_width('A')}lice "):
+        login = await client.post("/login", form={"name": spelling, "password": PASSWORD})
+        assert login.status_code == 303, spelling
+
+
+async def test_every_spelling_of_a_name_spends_the_same_wrong_guesses(
+    client: QuartClient, user: User
+) -> None:
+    for spelling in ("user1", "USER1", full_width("user1"), " user1", full_width("USER") + "1"):
+        wrong = {"name": spelling, "password": "wrong password!"}
+        assert (await client.post("/login", form=wrong)).status_code == 401
+    right = {"name": "user1", "password": PASSWORD}
+    assert (await client.post("/login", form=right)).status_code == 429

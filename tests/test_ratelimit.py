@@ -3,6 +3,8 @@ runs with the limits kept in the process and with the limits kept in Redis."""
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from ipaddress import ip_network
@@ -22,7 +24,7 @@ from quart_app.storage.queries.users import User
 from quart_app.web.context import services_of
 
 from .apiclient import ApiClient
-from .conftest import PASSWORD, make_settings, share_for, token_of, used_link
+from .conftest import PASSWORD, log_in, make_settings, share_for, token_of, used_link
 
 WRONG = {"name": "user1", "password": "wrong password!"}
 
@@ -60,7 +62,7 @@ async def test_a_burst_up_to_the_limit_passes_then_waits_are_told(
     limiter = limits.redeem_per_address
     assert await hits(limiter, "k", 3) == [None, None, None]
     assert await limiter.hit("k") == 20
-    assert await limiter.retry_after("k") == 20
+    assert await limiter.hit("k") == 20  # a refused hit counts nothing
     assert await limiter.hit("other") is None
     clock.advance(19.5)
     assert await limiter.hit("k") == 1  # never less than a second
@@ -181,3 +183,51 @@ async def test_api_calls_are_limited_per_token(api: ApiClient, client: QuartClie
         "detail": "Try again in 1 second.",
     }
     assert (await api.get("/shares")).status_code == 200  # other tokens are not held back
+
+
+async def test_simultaneous_wrong_passwords_for_one_name_are_checked_five_times_at_most(
+    client: QuartClient, user: User
+) -> None:
+    """The name's count is taken before the password is checked: attempts sent at the same
+    moment, from many addresses, cannot all be checked before any of them is counted."""
+
+    async def attempt(peer: str, password: str) -> int:
+        form = {"name": "user1", "password": password}
+        response = await client.post("/login", form=form, scope_base={"client": (peer, 1)})
+        return response.status_code
+
+    wrong = WRONG["password"]
+    statuses = await asyncio.gather(*(attempt(f"198.51.100.{i}", wrong) for i in range(60)))
+    assert Counter(statuses) == {401: 5, 429: 55}
+    assert await attempt("203.0.113.1", PASSWORD) == 429
+
+
+async def test_right_passwords_never_use_up_the_names_attempts(
+    client: QuartClient, user: User
+) -> None:
+    right = {"name": "user1", "password": PASSWORD}
+    for _ in range(4):
+        assert (await client.post("/login", form=WRONG)).status_code == 401
+    for _ in range(8):
+        assert (await client.post("/login", form=right)).status_code == 303
+    assert (await client.post("/login", form=WRONG)).status_code == 401
+    assert (await client.post("/login", form=right)).status_code == 429
+
+
+async def test_guessing_the_current_password_on_the_account_page_is_limited(
+    app: Quart, client: QuartClient, user: User
+) -> None:
+    """A stolen session cookie must not open a way around the login's limit: both forms
+    spend the same five wrong guesses per name."""
+    thief = await log_in(client)
+    for _ in range(2):
+        assert (await app.test_client().post("/login", form=WRONG)).status_code == 401
+    guess = {"current": "wrong password!", "new": "a brand new passphrase"}
+    for _ in range(3):
+        assert (await thief.post("/account/password", guess)).status_code == 422
+    limited = await thief.post("/account/password", {**guess, "current": PASSWORD})
+    assert limited.status_code == 429
+    assert limited.headers["Retry-After"] == "180"
+    assert "Too many attempts. Try again in 3 minutes." in await limited.get_data(as_text=True)
+    right = {"name": "user1", "password": PASSWORD}
+    assert (await app.test_client().post("/login", form=right)).status_code == 429

@@ -17,7 +17,7 @@ from .conftest import Browser, share_for, token_of
 
 SUPERSCRIPT_TWO = "²"  # str.isdigit() says yes, int() raises
 ARABIC_THREE = "٣"  # int() reads 3
-FULLWIDTH_FIVE = "５"  # int() reads 5
+FULLWIDTH_FIVE = "\uff15"  # int() reads 5
 ODD_NUMBERS = [SUPERSCRIPT_TWO, ARABIC_THREE, FULLWIDTH_FIVE, "+5", "5_0", "0x10", "1" * 40]
 STREAM = {"Accept": "text/event-stream"}
 

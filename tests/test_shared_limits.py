@@ -3,11 +3,14 @@ away, each process counts on its own."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from quart import Quart
@@ -18,11 +21,13 @@ from quart_app.config import Settings
 from quart_app.services import open_services
 
 from . import rawhttp
-from .conftest import make_settings, make_user, used_link
-from .live import live_server
+from .conftest import PASSWORD, make_settings, make_user, used_link
+from .live import issue_links, live_server, live_servers
 from .servers import free_port
 
-WRONG = {"name": "user1", "password": "wrong password!"}
+WRONG_PASSWORD = "wrong password!"
+WRONG = {"name": "user1", "password": WRONG_PASSWORD}
+FORM = "application/x-www-form-urlencoded"
 
 
 @contextlib.asynccontextmanager
@@ -89,3 +94,57 @@ async def test_two_served_instances_share_the_redemption_limit_through_redis(
         assert await refused_redemptions(second.base_url, used, 30) == [410] * 30
         assert await refused_redemptions(first.base_url, used, 1) == [429]
         assert await refused_redemptions(second.base_url, used, 1) == [429]
+
+
+async def simultaneous_logins(
+    base_url: str, name: str, password: str, addresses: list[str]
+) -> Counter[int]:
+    """One login attempt per address, all at once, each on a connection of its own (the
+    server trusts the loopback proxy's X-Forwarded-For)."""
+    body = urlencode({"name": name, "password": password}).encode()
+
+    async def attempt(address: str) -> int:
+        headers = {"Content-Type": FORM, "X-Forwarded-For": address}
+        return (await rawhttp.request("POST", base_url + "/login", headers=headers, body=body))[0]
+
+    return Counter(await asyncio.gather(*(attempt(address) for address in addresses)))
+
+
+# 60 attempts from one address, and 100 from as many addresses, each at one user name.
+ATTACKS = {"racer": ["198.51.100.7"] * 60, "runner": [f"203.0.113.{i}" for i in range(100)]}
+LIMITS_ON = {"ONCELINK_RATE_LIMITS": "on", "ONCELINK_TRUSTED_PROXIES": "127.0.0.1"}
+
+
+async def test_simultaneous_wrong_passwords_are_checked_five_times_per_worker_at_most(
+    tmp_path: Path,
+) -> None:
+    with live_server(tmp_path, workers=2, **LIMITS_ON) as server:
+        for name, addresses in ATTACKS.items():
+            await issue_links(server, 1, owner=name)
+            statuses = await simultaneous_logins(server.base_url, name, WRONG_PASSWORD, addresses)
+            # Without Redis each of the two workers counts on its own.
+            assert statuses[401] <= 2 * 5, name
+            assert statuses[401] + statuses[429] == len(addresses), name
+
+
+async def test_simultaneous_wrong_passwords_are_checked_five_times_across_instances(
+    tmp_path: Path, redis_url: str
+) -> None:
+    env = {**LIMITS_ON, "ONCELINK_REDIS_URL": redis_url}
+    env["ONCELINK_DATABASE"] = str(tmp_path / "shared.sqlite3")
+    with live_servers([tmp_path / "a", tmp_path / "b"], workers=2, **env) as servers:
+        for name, addresses in ATTACKS.items():
+            await issue_links(servers[0], 1, owner=name)
+            halves = (addresses[: len(addresses) // 2], addresses[len(addresses) // 2 :])
+            statuses = sum(
+                await asyncio.gather(
+                    *(
+                        simultaneous_logins(server.base_url, name, WRONG_PASSWORD, half)
+                        for server, half in zip(servers, halves, strict=True)
+                    )
+                ),
+                Counter[int](),
+            )
+            assert statuses == {401: 5, 429: len(addresses) - 5}, name
+            right = await simultaneous_logins(servers[1].base_url, name, PASSWORD, ["192.0.2.9"])
+            assert right == {429: 1}, name

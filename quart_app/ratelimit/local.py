@@ -42,8 +42,9 @@ class Limiter(Protocol):
     async def hit(self, key: str) -> int | None:
         """Count one event; None if allowed, else the seconds to wait (nothing is counted)."""
 
-    async def retry_after(self, key: str) -> int | None:
-        """Seconds to wait if the key is over its limit now, without counting a hit."""
+    async def refund(self, key: str) -> None:
+        """Take back one counted event: counted before its outcome was known (a password
+        check), it turned out not to be one the limit is for (the password was right)."""
 
 
 class RateLimiter:
@@ -55,22 +56,32 @@ class RateLimiter:
         self._clock = clock
         self._tat: dict[str, float] = {}
 
-    def check(self, key: str, *, count: bool) -> int | None:
-        """The seconds to wait, or None and (with ``count``) the event counted."""
+    def count(self, key: str) -> int | None:
+        """The seconds to wait, or None and the event counted."""
         now = self._clock()
         tat = self._tat.get(key, now)
         wait = wait_until(tat - self.rate.period + self.rate.interval, now)
-        if wait is None and count:
+        if wait is None:
             self._tat[key] = max(tat, now) + self.rate.interval
             if len(self._tat) > MAX_KEYS:
                 self._forget_idle(now)
         return wait
 
     async def hit(self, key: str) -> int | None:
-        return self.check(key, count=True)
+        return self.count(key)
 
-    async def retry_after(self, key: str) -> int | None:
-        return self.check(key, count=False)
+    async def refund(self, key: str) -> None:
+        self.give_back(key)
+
+    def give_back(self, key: str) -> None:
+        tat = self._tat.get(key)
+        if tat is None:
+            return
+        earlier = tat - self.rate.interval
+        if earlier <= self._clock():
+            del self._tat[key]  # back to a full burst
+        else:
+            self._tat[key] = earlier
 
     def _forget_idle(self, now: float) -> None:
         # A key whose TAT has passed is back to a full burst: forgetting it changes nothing.
@@ -79,7 +90,7 @@ class RateLimiter:
 
 # What a person never reaches by hand.
 STANDARD_RATES = {
-    "login_per_user": Rate(5, 15 * 60),  # failed logins for one user name
+    "login_per_user": Rate(5, 15 * 60),  # wrong passwords for one user name, wherever checked
     "login_per_address": Rate(30, 15 * 60),  # login attempts from one client address
     "redeem_per_address": Rate(60, 60),  # link redemptions from one client address
     "api_per_token": Rate(600, 60),  # API calls made with one token

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Mapping
 
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from ..clock import Clock
@@ -27,10 +28,11 @@ KEY_PREFIX = "oncelink:ratelimit:"
 REDIS_TIMEOUT = 0.5
 
 log = logging.getLogger(__name__)
+Answer = tuple[bool, str]  # whether Redis answered, and what
 
-# KEYS[1]: the key. ARGV: now, period, interval, 1 to count an allowed event or 0 to ask.
-# Answers "" when allowed, else the time from which it will be (as text: Redis would cut
-# a Lua number to an integer).
+# KEYS[1]: the key. ARGV: now, period, interval. Counts an allowed event and answers "";
+# else answers the time from which one will be allowed (as text: Redis would cut a Lua
+# number to an integer).
 GCRA = """
 local now = tonumber(ARGV[1])
 local interval = tonumber(ARGV[3])
@@ -39,12 +41,27 @@ local allowed_from = tat - tonumber(ARGV[2]) + interval
 if now < allowed_from then
     return string.format('%.6f', allowed_from)
 end
-if ARGV[4] == '1' then
-    local next_tat = math.max(tat, now) + interval
-    local ttl_ms = math.ceil((next_tat - now) * 1000)
-    redis.call('SET', KEYS[1], string.format('%.6f', next_tat), 'PX', ttl_ms)
-end
+local next_tat = math.max(tat, now) + interval
+local ttl_ms = math.ceil((next_tat - now) * 1000)
+redis.call('SET', KEYS[1], string.format('%.6f', next_tat), 'PX', ttl_ms)
 return ''
+"""
+# KEYS[1]: the key. ARGV: now, interval. Moves the TAT back by one event, as if the last
+# counted one had not been; a TAT that is then past is a full burst, which no key means.
+REFUND = """
+local now = tonumber(ARGV[1])
+local tat = tonumber(redis.call('GET', KEYS[1]))
+if not tat then
+    return 0
+end
+local earlier = tat - tonumber(ARGV[2])
+if earlier <= now then
+    redis.call('DEL', KEYS[1])
+else
+    local ttl_ms = math.ceil((earlier - now) * 1000)
+    redis.call('SET', KEYS[1], string.format('%.6f', earlier), 'PX', ttl_ms)
+end
+return 1
 """
 
 
@@ -52,7 +69,8 @@ class RedisRateLimiter:
     def __init__(self, name: str, rate: Rate, clock: Clock, redis: Redis) -> None:
         self._prefix = f"{KEY_PREFIX}{name}:"
         self._clock = clock
-        self._script = redis.register_script(GCRA)
+        self._gcra = redis.register_script(GCRA)
+        self._refund = redis.register_script(REFUND)
         self._local = RateLimiter(rate, clock)  # while Redis is away
         self._redis_away = False
 
@@ -61,31 +79,34 @@ class RedisRateLimiter:
         return self._local.rate
 
     async def hit(self, key: str) -> int | None:
-        return await self._check(key, count=True)
-
-    async def retry_after(self, key: str) -> int | None:
-        return await self._check(key, count=False)
-
-    async def _check(self, key: str, *, count: bool) -> int | None:
         now = self._clock()
+        rate = self.rate
+        arguments = [repr(now), repr(rate.period), repr(rate.interval)]
+        answered, answer = await self._run(self._gcra, key, arguments)
+        if not answered:
+            return self._local.count(key)
+        return wait_until(float(answer), now) if answer else None
+
+    async def refund(self, key: str) -> None:
+        now = self._clock()
+        answered, _ = await self._run(self._refund, key, [repr(now), repr(self.rate.interval)])
+        if not answered:
+            self._local.give_back(key)
+
+    async def _run(self, script: AsyncScript, key: str, arguments: list[str]) -> Answer:
+        """Run the script on the key's Redis entry; (False, "") while Redis is away."""
         digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-        arguments: list[str | int] = [
-            repr(now),
-            repr(self.rate.period),
-            repr(self.rate.interval),
-            int(count),
-        ]
         try:
-            answer = await self._script(keys=[self._prefix + digest], args=arguments)
+            answer = await script(keys=[self._prefix + digest], args=arguments)
         except (RedisError, OSError) as error:
             if not self._redis_away:
                 log.warning("Redis is unreachable; counting in this process: %s", error)
                 self._redis_away = True
-            return self._local.check(key, count=count)
+            return False, ""
         if self._redis_away:
             log.warning("Redis is back; limits are shared again")
             self._redis_away = False
-        return wait_until(float(answer), now) if answer else None
+        return True, str(answer)
 
 
 def shared_limits(

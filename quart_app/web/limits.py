@@ -1,5 +1,5 @@
 """Every rate limit the web edge applies, and the one way going over one is answered: 429
-with ``Retry-After``, as a page, as JSON, or (for the login form) on the form itself."""
+with ``Retry-After``, as a page, as JSON, or (for the password forms) on the form itself."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import hashlib
 
 from werkzeug.exceptions import TooManyRequests
 
-from ..accounts import MAX_NAME_CHARS
+from .. import accounts
 from ..ratelimit.local import Limiter
 from ..services import Services
 from ..words import plural
@@ -55,24 +55,24 @@ async def limit_api_calls(token: str) -> None:
         await _count(limits.api_per_token, key, "Too many requests with this API token.")
 
 
-async def limit_login(name: str) -> None:
-    """Count a login attempt against the client's address, and refuse one for a name that
-    has failed too often."""
+async def limit_password_check(name: str) -> None:
+    """Count a check of the password of ``name`` before it runs, wherever it is asked for
+    (logging in, changing the password): against the client's address, and against the
+    name. Counted first, so that checks sent at the same moment cannot all run; a check that
+    finds the right password is taken back (``password_was_right``)."""
     limits = current_services().limits
     if limits is None:
         return
     await _count(limits.login_per_address, client_address(), "Too many attempts.")
-    wait = await limits.login_per_user.retry_after(_name_key(name))
-    if wait is not None:
-        raise RateLimited(wait, "Too many attempts.")
+    await _count(limits.login_per_user, _name_key(name), "Too many attempts.")
 
 
-async def count_login_failure(name: str) -> None:
+async def password_was_right(name: str) -> None:
     limits = current_services().limits
     if limits is not None:
-        await limits.login_per_user.hit(_name_key(name))
+        await limits.login_per_user.refund(_name_key(name))
 
 
 def _name_key(name: str) -> str:
-    # As the database matches names (case-insensitively), and bounded: the limiter keeps keys.
-    return name.strip().lower()[: MAX_NAME_CHARS + 1]
+    # As names are matched: normalised, and without case. Bounded: the limiter keeps keys.
+    return accounts.normal_name(name).lower()[: accounts.MAX_NAME_CHARS + 1]

@@ -1,9 +1,9 @@
 """Whole numbers as requests spell them: the one place a number is read from a request.
 
 Only the ASCII digits 0-9 make a number. ``str.isdigit()`` also accepts ``²`` (which
-``int()`` then refuses with an exception), and ``int()`` also accepts ``٣``, ``１``, ``+3``
-and ``3_0``: a query, a form, a header or a path of the same value would otherwise be read
-one way here and another way there.
+``int()`` then refuses with an exception), and ``int()`` also reads Arabic-Indic and
+full-width digits, ``+3`` and ``3_0``: the same value would otherwise be read one way in a
+query and another way in a form, a header or a path.
 """
 
 from __future__ import annotations

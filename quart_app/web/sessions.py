@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Awaitable, Callable
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 from quart import Quart, Response, abort, g, redirect, request, url_for
@@ -45,15 +45,21 @@ def cookie_name() -> str:
 
 def with_session_cookie(response: ResponseT, session_id: str) -> ResponseT:
     response.set_cookie(
-        cookie_name(),
-        session_id,
-        max_age=accounts.SESSION_LIFETIME,
-        path="/",
-        secure=current_services().settings.secure_cookies,
-        httponly=True,
-        samesite="Lax",
+        cookie_name(), session_id, max_age=accounts.SESSION_LIFETIME, **_cookie_attributes()
     )
     return response
+
+
+def without_session_cookie(response: ResponseT) -> ResponseT:
+    """Tell the browser to drop the cookie. The deletion carries the cookie's attributes:
+    browsers ignore a deletion without ``Secure`` for a ``__Host-`` cookie."""
+    response.delete_cookie(cookie_name(), **_cookie_attributes())
+    return response
+
+
+def _cookie_attributes() -> dict[str, Any]:
+    secure = current_services().settings.secure_cookies
+    return {"path": "/", "secure": secure, "httponly": True, "samesite": "Lax"}
 
 
 def csrf_token(secret_key: str, session_id: str) -> str:

@@ -9,8 +9,8 @@ from ... import accounts
 from ...clock import in_words
 from ...paths import SETUP_PATH
 from ..context import current_services
-from ..limits import RateLimited, count_login_failure, limit_login
-from ..sessions import cookie_name, is_safe_next, login_required, with_session_cookie
+from ..limits import RateLimited, limit_password_check, password_was_right
+from ..sessions import is_safe_next, login_required, with_session_cookie, without_session_cookie
 
 bp = Blueprint("auth", __name__)
 
@@ -36,7 +36,7 @@ async def login_submit() -> Page | BaseResponse:
     name, password = form.get("name", ""), form.get("password", "")
     next_page = form.get("next", "")
     try:
-        await limit_login(name)
+        await limit_password_check(name)
     except RateLimited as limited:
         error = f"Too many attempts. Try again in {in_words(limited.wait)}."
         page = await render_template("login.html", name=name, error=error, next_page=next_page)
@@ -44,10 +44,10 @@ async def login_submit() -> Page | BaseResponse:
     services = current_services()
     user = await accounts.authenticate(services, name, password)
     if user is None:
-        await count_login_failure(name)
         error = "Wrong user name or password."
         page = await render_template("login.html", name=name, error=error, next_page=next_page)
         return page, 401
+    await password_was_right(name)
     if g.session_id:  # a fresh id on every login: a planted session id is worth nothing
         await accounts.end_session(services, g.session_id)
     session_id = await accounts.start_session(services, user.id)
@@ -58,9 +58,7 @@ async def login_submit() -> Page | BaseResponse:
 @login_required
 async def logout() -> BaseResponse:
     await accounts.end_session(current_services(), g.session_id)
-    response = redirect(url_for("auth.login"), 303)
-    response.delete_cookie(cookie_name(), path="/")
-    return response
+    return without_session_cookie(redirect(url_for("auth.login"), 303))
 
 
 @bp.route(f"{SETUP_PATH}<path:token>", methods=["GET", "HEAD"])
