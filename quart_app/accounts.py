@@ -18,6 +18,7 @@ from .paths import SETUP_PATH
 from .services import Services
 from .storage.base import Connection
 from .storage.queries import api_tokens, sessions, users
+from .storage.queries import shares as share_queries
 from .storage.queries.users import User
 
 SESSION_LIFETIME = 14 * 24 * 3600
@@ -188,13 +189,18 @@ async def change_password(
 
 
 async def set_disabled(services: Services, user_id: int, *, disabled: bool) -> None:
-    """Disabling ends the user's sessions and revokes every link and API token they had."""
+    """Disabling ends the user's sessions, revokes their API tokens and every link they
+    issued (as "revoke all" does), marks each share with links left as revoked and erases
+    every note, so that enabling them again brings back no old share, note or link."""
+    now = services.clock()
     async with services.db.transaction() as conn:
-        await users.set_disabled(conn, user_id, disabled_at=services.clock() if disabled else None)
+        await users.set_disabled(conn, user_id, disabled_at=now if disabled else None)
         if disabled:
             await sessions.delete_user_sessions(conn, user_id)
             await api_tokens.delete_user_api_tokens(conn, user_id)
             await users.bump_link_generation(conn, user_id)
+            await share_queries.revoke_every_share(conn, user_id, now=now)
+    await services.db.announce_change(user_id)
 
 
 async def list_users(services: Services) -> list[User]:

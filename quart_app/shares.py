@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from .links.states import LinkState, signature_verdict
+from .links.states import LinkState, closed_state, signature_verdict
 from .services import Services
 from .share_requests import ShareRequest
 from .storage.base import Connection
@@ -238,12 +238,15 @@ async def revoke_link(services: Services, owner: User, token: str) -> LinkState:
         share = await queries.share_of(conn, owner.id, claims.share_id, lock=True)
         if share is None:
             return LinkState.INVALID
+        # A used link stays used, whatever happened to its share since.
+        entry = await ledger.ledger_entry(conn, claims.jti)
+        if entry is not None:
+            return closed_state(entry)
         user = await users.user_by_id(conn, owner.id)
         if share.revoked_at is not None or (user and user.link_generation != claims.generation):
             return LinkState.REVOKED  # already dead: counting it again would skew the share
         now = services.clock()
         if not await ledger.claim(conn, claims.jti, claims.share_id, now=now, revoke=True):
-            entry = await ledger.ledger_entry(conn, claims.jti)
-            return LinkState.REVOKED if entry and entry.revoked else LinkState.USED
+            return closed_state(await ledger.ledger_entry(conn, claims.jti))
         await ledger.count_use(conn, claims.share_id, revoked=True)
     return LinkState.REVOKED

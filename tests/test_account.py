@@ -7,15 +7,18 @@ import re
 from quart import Quart
 from quart.testing import QuartClient
 
+from quart_app.accounts import set_disabled
+from quart_app.api_tokens import create_api_token
 from quart_app.services import Services
 from quart_app.storage.queries.users import User
 
-from .apiclient import ApiClient
+from .apiclient import JSON_ACCEPT, ApiClient, body_of
 from .conftest import (
     PASSWORD,
     Browser,
     log_in,
     make_user,
+    query_directly,
     share_for,
     token_of,
 )
@@ -120,6 +123,48 @@ async def test_disabling_in_the_background_answers_the_users_new_row(
     body = await row.get_data(as_text=True)
     assert body.startswith(f'<tr id="user-{worker.id}">')
     assert 'aria-label="Enable worker"' in body
+
+
+async def test_disabling_a_user_revokes_their_shares_and_erases_their_notes(
+    client: QuartClient, services: Services, user: User
+) -> None:
+    created = await share_for(services, user, note="the vault code is 1234", links=3)
+    used, unused, _ = ("/connect/" + token_of(link.url) for link in created.links)
+    assert (await client.post(used)).status_code == 200
+    spent = await share_for(services, user, note="all used up")
+    assert (await client.post("/connect/" + token_of(spent.links[0].url))).status_code == 200
+    await make_user(services, "boss", admin=True)
+    admin = await log_in(client, "boss")
+    await admin.post(f"/admin/users/{user.id}/disable", {"confirm": "yes"})
+
+    notes = await query_directly(services.settings.database, "SELECT note FROM shares")
+    assert notes == [(None,), (None,)]
+    await admin.post(f"/admin/users/{user.id}/enable")
+    api = ApiClient(client, await create_api_token(services, user.id, "after"))
+    status = await body_of(await api.get(f"/shares/{created.share.id}"))
+    assert status["revoked_at"] is not None
+    assert (status["links_used"], status["links_revoked"], status["links_left"]) == (1, 2, 0)
+    spent_status = await body_of(await api.get(f"/shares/{spent.share.id}"))
+    assert (spent_status["revoked_at"], spent_status["links_used"]) == (None, 1)
+    # Enabled again, the user gets no link to the old note, and old links stay dead.
+    more = await api.post(f"/shares/{created.share.id}/links", {"links": 1})
+    assert more.status_code == 409
+    assert (await client.post(unused, headers=JSON_ACCEPT)).status_code == 410
+    assert (await body_of(await client.post(used, headers=JSON_ACCEPT)))["state"] == "used"
+    assert (await api.post("/shares", {"note": "a new start"})).status_code == 201
+
+
+async def test_the_dashboard_of_a_disabled_user_shows_their_shares_revoked(
+    app: Quart, client: QuartClient, services: Services, user: User
+) -> None:
+    await share_for(services, user, links=2)
+    await make_user(services, "boss", admin=True)
+    admin = await log_in(app.test_client(), "boss")
+    await admin.post(f"/admin/users/{user.id}/disable", {"confirm": "yes"})
+    await set_disabled(services, user.id, disabled=False)
+    page = await (await (await log_in(client)).get("/")).get_data(as_text=True)
+    assert "badge-revoked" in page
+    assert "0 left · 2 revoked" in page
 
 
 async def test_a_password_change_says_api_tokens_still_work_or_revokes_them(

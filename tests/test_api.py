@@ -159,6 +159,24 @@ async def test_revoking_a_used_link_answers_409_and_a_bad_one_404(
     assert (await body_of(bad))["detail"] == "invalid"
 
 
+@pytest.mark.parametrize("closing", ["revoke the share", "revoke every link"])
+async def test_a_used_link_stays_used_when_revoked_after_its_share_was(
+    api: ApiClient, browser: Browser, client: QuartClient, closing: str
+) -> None:
+    created = await body_of(await api.post("/shares", {"note": "n", "links": 2}))
+    url = created["links"][0]["url"]
+    await client.post(connect_path(url))
+    if closing == "revoke the share":
+        assert (await api.delete(f"/shares/{created['id']}")).status_code == 204
+    else:
+        await browser.post("/links/revoke-all", {"confirm": "yes"})
+    used = await api.post("/links/revoke", {"url": url})
+    assert used.status_code == 409
+    assert (await body_of(used))["detail"] == "used"
+    pasted = await browser.post("/links/revoke", {"link": url})
+    assert "That link was already used" in await pasted.get_data(as_text=True)
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [

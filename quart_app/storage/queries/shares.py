@@ -168,6 +168,26 @@ async def revoke_unspent_links(conn: Connection, owner_id: int, *, now: float) -
     )
 
 
+async def revoke_every_share(conn: Connection, owner_id: int, *, now: float) -> None:
+    """Revoke each of the owner's shares that has links left, counting those links as
+    revoked; erase every note of the owner's, and the copies kept for re-viewing."""
+    # Every right-hand side reads the row as it was before this UPDATE.
+    await conn.execute(
+        """UPDATE shares SET note = NULL,
+               links_revoked = CASE WHEN revoked_at IS NULL AND links_used < links_issued
+                   THEN links_issued - links_used ELSE links_revoked END,
+               revoked_at = CASE WHEN links_used < links_issued
+                   THEN coalesce(revoked_at, ?) ELSE revoked_at END
+           WHERE owner_id = ?""",
+        (now, owner_id),
+    )
+    await conn.execute(
+        """DELETE FROM reveals WHERE jti IN (SELECT r.jti FROM redemptions r
+               JOIN shares s ON s.id = r.share_id WHERE s.owner_id = ?)""",
+        (owner_id,),
+    )
+
+
 async def erase_spent_notes(conn: Connection, *, now: float) -> list[int]:
     """Erase notes no link can reach any more: all links used or revoked, or all expired.
     Returns the owner of each share whose note was erased."""
