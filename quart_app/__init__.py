@@ -8,12 +8,9 @@ from .clock import Clock, system_clock
 from .config import Settings, load_settings
 from .resources import STATIC, TEMPLATES, resource
 from .services import build_services
-from .web import context, door, errors, lifecycle, routing, security, sessions, templating
+from .web import context, door, errors, intake, lifecycle, routing, security, sessions, templating
 from .web.api import docs, routes
 from .web.views import account, auth, dashboard, invitee, links, live, tokens, users
-
-# Room for a 64 KiB note even when a form percent-encodes every byte of it.
-MAX_REQUEST_BYTES = 1024 * 1024
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Quart:
@@ -26,8 +23,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
     app.config.update(
         SECRET_KEY=settings.secret_key,
-        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
-        MAX_FORM_MEMORY_SIZE=MAX_REQUEST_BYTES,
+        MAX_CONTENT_LENGTH=intake.MAX_REQUEST_BYTES,
+        MAX_FORM_MEMORY_SIZE=intake.MAX_REQUEST_BYTES,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
     )
     context.install(app, build_services(settings, clock or system_clock))
@@ -52,4 +49,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     door.install(app)
+    intake.install(app)  # last: in front of the door and everything else
     return app

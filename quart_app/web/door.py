@@ -22,17 +22,8 @@ from __future__ import annotations
 import json
 import logging
 
-from hypercorn.typing import (
-    ASGIReceiveCallable,
-    ASGISendCallable,
-    HTTPResponseBodyEvent,
-    HTTPResponseStartEvent,
-    HTTPScope,
-    Scope,
-)
+from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, HTTPScope, Scope
 from quart import Quart
-from werkzeug.datastructures import MIMEAccept
-from werkzeug.http import parse_accept_header
 
 from ..links.redemption import redeem_link
 from ..links.states import LinkState, LinkView, signature_verdict
@@ -40,17 +31,14 @@ from ..links.tokens import LinkClaims
 from ..paths import LINK_PATH
 from ..services import Services
 from .addresses import address_of
+from .asgi_answers import HTML, JSON, Headers, encoded, header, send_whole, wants_json
 from .context import services_of
 from .errors import MESSAGES, log_unhandled
 from .limits import limit_redemption
 from .link_answers import STATUS, VERIFIED, DeadLinkPages, as_json, dead_link_pages
-from .rendering import prefers_json
 from .security import crosses_sites, security_headers
 
 METHODS = frozenset({"GET", "HEAD", "POST"})
-HTML = b"text/html; charset=utf-8"
-JSON = b"application/json"
-Headers = list[tuple[bytes, bytes]]
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +55,7 @@ def install(app: Quart) -> None:
     ) -> None:
         headers = [(b"content-type", kind), *fixed[kind == HTML]]
         headers.append((b"content-length", str(len(body)).encode()))
-        await _send(send, status, headers, b"" if scope["method"] == "HEAD" else body)
+        await send_whole(send, status, headers, b"" if scope["method"] == "HEAD" else body)
 
     async def asgi_app(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
         if scope["type"] != "http" or scope["method"] not in METHODS:
@@ -76,14 +64,14 @@ def install(app: Quart) -> None:
             return await inner(scope, receive, send)
         token = scope["path"][len(LINK_PATH) :]
         verdict = signature_verdict(services.signer, token)
-        wants_json = _prefers_json(scope)
+        json_please = wants_json(scope)
         if isinstance(verdict, LinkState):
-            dead = _dead_answer(pages, verdict, wants_json=wants_json)
+            dead = _dead_answer(pages, verdict, wants_json=json_please)
             if dead is not None:
                 if scope["method"] == "POST":
                     await _drain(receive)
                 return await answer(send, scope, STATUS[verdict], *dead)
-        elif wants_json and scope["method"] == "POST" and await _may_redeem_here(services, scope):
+        elif json_please and scope["method"] == "POST" and await _may_redeem_here(services, scope):
             await _drain(receive)
             status, body = await _redeem(services, token, verdict)
             return await answer(send, scope, status, JSON, body)
@@ -95,20 +83,7 @@ def install(app: Quart) -> None:
 
 
 def _fixed_headers(services: Services, *, html: bool) -> Headers:
-    every = [*security_headers(services.settings, html=html, page=True), ("Vary", "Accept")]
-    return [(name.lower().encode(), value.encode()) for name, value in every]
-
-
-def _header(scope: HTTPScope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return value.decode("latin-1")
-    return None
-
-
-def _prefers_json(scope: HTTPScope) -> bool:
-    accept = b",".join(value for name, value in scope["headers"] if name == b"accept")
-    return prefers_json(parse_accept_header(accept.decode("latin-1"), MIMEAccept))
+    return encoded([*security_headers(services.settings, html=html, page=True), ("Vary", "Accept")])
 
 
 def _dead_answer(
@@ -124,10 +99,10 @@ def _dead_answer(
 async def _may_redeem_here(services: Services, scope: HTTPScope) -> bool:
     """Whether the view would redeem this request as it stands, counting it against the
     client's limit if so. Cookies may hold a pass to re-view a note: the view handles those."""
-    if _header(scope, b"cookie") is not None:
+    if header(scope, b"cookie") is not None:
         return False
     settings = services.settings
-    fetch_site, origin = _header(scope, b"sec-fetch-site"), _header(scope, b"origin")
+    fetch_site, origin = header(scope, b"sec-fetch-site"), header(scope, b"origin")
     if crosses_sites(settings.origin, fetch_site=fetch_site, sent_origin=origin):
         return False  # refused by the view, with its usual answer
     # The peer as Quart's request.remote_addr has it, so both count under one key.
@@ -148,21 +123,10 @@ async def _redeem(services: Services, token: str, claims: LinkClaims) -> tuple[i
     return STATUS[view.state], json.dumps(as_json(view), ensure_ascii=False).encode()
 
 
-async def _send(send: ASGISendCallable, status: int, headers: Headers, body: bytes) -> None:
-    start: HTTPResponseStartEvent = {
-        "type": "http.response.start",
-        "status": status,
-        "headers": headers,
-        "trailers": False,
-    }
-    await send(start)
-    end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
-    await send(end)
-
-
 async def _drain(receive: ASGIReceiveCallable) -> None:
     # Answering before the client has finished sending makes the server reset the
-    # connection, and the client would never see the answer.
+    # connection, and the client would never see the answer. The intake bounds what is
+    # read here: a body over its limit ends in a disconnect, and the intake answers.
     while True:
         message = await receive()
         if message["type"] != "http.request" or not message.get("more_body"):

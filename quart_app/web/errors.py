@@ -23,6 +23,7 @@ MESSAGES = {
     406: "That kind of answer is not available here.",
     413: "That is too large to accept.",
     429: "Too many requests. Wait a little and try again.",
+    431: "The request's headers are too large.",
     500: "Something went wrong on our side. Nothing you sent was lost.",
 }
 
@@ -35,8 +36,8 @@ async def drain_body() -> None:
     """Read what is left of the request body before answering early (401, 415, ...).
 
     Answering while the client is still sending makes the server close the connection, and
-    the client then sees a reset instead of our answer. Bodies over MAX_CONTENT_LENGTH are
-    refused by Quart before they are read; those connections rightly close."""
+    the client then sees a reset instead of our answer. What is left is at most the
+    intake's limit: a larger body is refused there, and its connection rightly closes."""
     with contextlib.suppress(HTTPException):
         await request.get_data()
 
