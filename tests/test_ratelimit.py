@@ -4,6 +4,7 @@ runs with the limits kept in the process and with the limits kept in Redis."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -19,12 +20,14 @@ from quart_app.clock import FrozenClock
 from quart_app.config import Settings
 from quart_app.ratelimit.local import STANDARD_RATES, Limiter, Limits, Rate
 from quart_app.ratelimit.shared import shared_limits
+from quart_app.ratelimit.slots import STREAM_SLOTS
 from quart_app.services import Services
 from quart_app.storage.queries.users import User
 from quart_app.web.context import services_of
 
 from .apiclient import ApiClient
 from .conftest import PASSWORD, log_in, make_settings, share_for, token_of, used_link
+from .livestreams import live_stream
 
 WRONG = {"name": "user1", "password": "wrong password!"}
 
@@ -71,6 +74,24 @@ async def test_a_burst_up_to_the_limit_passes_then_waits_are_told(
     assert await limiter.hit("k") == 20
     clock.advance(60)
     assert await hits(limiter, "k", 4) == [None, None, None, 20]  # a full burst again
+
+
+async def test_a_slot_is_held_until_let_go_or_until_its_time_is_up(
+    limits: Limits, clock: FrozenClock
+) -> None:
+    slots = limits.streams_per_session
+    for n in range(slots.size):
+        assert await slots.take("tab", f"ticket{n}", until=clock() + 30)
+    assert not await slots.take("tab", "one too many", until=clock() + 30)
+    assert await slots.take("another session", "ticket", until=clock() + 30)
+    await slots.release("tab", "ticket0")
+    assert await slots.take("tab", "let go", until=clock() + 60)
+    # A holder that never lets go (its process died) holds only until the time it gave:
+    # all but the last one taken are free again.
+    clock.advance(30)
+    for n in range(slots.size - 1):
+        assert await slots.take("tab", f"later{n}", until=clock() + 30)
+    assert not await slots.take("tab", "full again", until=clock() + 30)
 
 
 async def test_five_wrong_passwords_lock_the_user_out_with_a_time_to_retry(
@@ -231,3 +252,37 @@ async def test_guessing_the_current_password_on_the_account_page_is_limited(
     assert "Too many attempts. Try again in 3 minutes." in await limited.get_data(as_text=True)
     right = {"name": "user1", "password": PASSWORD}
     assert (await app.test_client().post("/login", form=right)).status_code == 429
+
+
+async def test_one_session_keeps_eight_live_streams_open_at_most(
+    app: Quart, client: QuartClient, user: User
+) -> None:
+    await log_in(client)
+    async with contextlib.AsyncExitStack() as tabs:
+        for _ in range(STREAM_SLOTS["streams_per_session"]):
+            assert (await tabs.enter_async_context(live_stream(client))).status_code == 200
+        async with live_stream(client) as one_too_many:
+            assert one_too_many.status_code == 429
+            assert one_too_many.headers["Retry-After"] == "30"
+        other_session = await log_in(app.test_client())
+        async with live_stream(other_session.client) as elsewhere:
+            assert elsewhere.status_code == 200
+    async with live_stream(client) as after_closing:  # closed tabs let their slots go
+        assert after_closing.status_code == 200
+
+
+async def test_one_address_keeps_fifty_live_streams_open_at_most(app: Quart, user: User) -> None:
+    per_session = STREAM_SLOTS["streams_per_session"]
+    sessions = [
+        (await log_in(app.test_client())).client
+        for _ in range(STREAM_SLOTS["streams_per_address"] // per_session + 1)
+    ]
+    async with contextlib.AsyncExitStack() as tabs:
+        opened = [
+            (await tabs.enter_async_context(live_stream(session))).status_code
+            for session in sessions
+            for _ in range(per_session)
+        ]
+        assert Counter(opened) == {200: 50, 429: len(opened) - 50}
+        async with live_stream(sessions[-1], peer="192.0.2.2") as other_address:
+            assert other_address.status_code == 200

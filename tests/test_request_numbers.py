@@ -14,12 +14,12 @@ from quart_app.storage.queries.users import User
 
 from .apiclient import ApiClient
 from .conftest import Browser, share_for, token_of
+from .livestreams import STREAM
 
 SUPERSCRIPT_TWO = "²"  # str.isdigit() says yes, int() raises
 ARABIC_THREE = "٣"  # int() reads 3
 FULLWIDTH_FIVE = "\uff15"  # int() reads 5
 ODD_NUMBERS = [SUPERSCRIPT_TWO, ARABIC_THREE, FULLWIDTH_FIVE, "+5", "5_0", "0x10", "1" * 40]
-STREAM = {"Accept": "text/event-stream"}
 
 
 def as_sent(text: str) -> str:

@@ -21,8 +21,9 @@ from quart_app.config import Settings
 from quart_app.services import open_services
 
 from . import rawhttp
-from .conftest import PASSWORD, make_settings, make_user, used_link
+from .conftest import PASSWORD, log_in, make_settings, make_user, used_link
 from .live import issue_links, live_server, live_servers
+from .livestreams import live_stream
 from .servers import free_port
 
 WRONG_PASSWORD = "wrong password!"
@@ -148,3 +149,21 @@ async def test_simultaneous_wrong_passwords_are_checked_five_times_across_instan
             assert statuses == {401: 5, 429: len(addresses) - 5}, name
             right = await simultaneous_logins(servers[1].base_url, name, PASSWORD, ["192.0.2.9"])
             assert right == {429: 1}, name
+
+
+async def test_instances_with_one_redis_share_the_live_stream_caps(
+    settings: Settings, clock: FrozenClock, redis_url: str
+) -> None:
+    shared = replace(settings, redis_url=redis_url)
+    async with instance(shared, clock) as first, instance(shared, clock) as second:
+        await make_user(first.extensions["oncelink"])
+        browser = await log_in(first.test_client())
+        elsewhere = second.test_client()  # the same browser, sent to the other instance
+        for cookie in browser.client.cookie_jar:
+            elsewhere.set_cookie("localhost", cookie.name, cookie.value)
+        async with contextlib.AsyncExitStack() as tabs:
+            for client in [browser.client] * 5 + [elsewhere] * 3:
+                assert (await tabs.enter_async_context(live_stream(client))).status_code == 200
+            for client in (browser.client, elsewhere):
+                async with live_stream(client) as one_too_many:
+                    assert one_too_many.status_code == 429

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..clock import Clock
+from .slots import STREAM_SLOTS, LocalSlots, Slots
 
 MAX_KEYS = 100_000
 
@@ -99,31 +100,45 @@ STANDARD_RATES = {
 
 @dataclass(frozen=True)
 class Limits:
-    """The app's limiters, and what to close when the app stops."""
+    """The app's limiters and caps, and what to close when the app stops."""
 
     login_per_user: Limiter
     login_per_address: Limiter
     redeem_per_address: Limiter
     api_per_token: Limiter
+    streams_per_session: Slots
+    streams_per_address: Slots
     close: Callable[[], Awaitable[None]] | None = None
 
     @classmethod
     def standard(cls, clock: Clock, rates: Mapping[str, Rate] = STANDARD_RATES) -> Limits:
         """Limits kept in this process."""
-        return cls.of(lambda name, rate: RateLimiter(rate, clock), rates=rates)
+        return cls.of(
+            lambda name, rate: RateLimiter(rate, clock),
+            lambda name, size: LocalSlots(size, clock),
+            rates=rates,
+        )
 
     @classmethod
     def of(
         cls,
         make: Callable[[str, Rate], Limiter],
+        make_slots: Callable[[str, int], Slots],
         close: Callable[[], Awaitable[None]] | None = None,
         rates: Mapping[str, Rate] = STANDARD_RATES,
     ) -> Limits:
-        """The limits at these ``rates``, each kept by ``make(name, rate)``."""
+        """The limits at these ``rates``, each kept by ``make(name, rate)``, and the caps of
+        ``STREAM_SLOTS``, each kept by ``make_slots(name, size)``."""
         return cls(
             login_per_user=make("login_per_user", rates["login_per_user"]),
             login_per_address=make("login_per_address", rates["login_per_address"]),
             redeem_per_address=make("redeem_per_address", rates["redeem_per_address"]),
             api_per_token=make("api_per_token", rates["api_per_token"]),
+            streams_per_session=make_slots(
+                "streams_per_session", STREAM_SLOTS["streams_per_session"]
+            ),
+            streams_per_address=make_slots(
+                "streams_per_address", STREAM_SLOTS["streams_per_address"]
+            ),
             close=close,
         )

@@ -4,17 +4,23 @@ with ``Retry-After``, as a page, as JSON, or (for the password forms) on the for
 from __future__ import annotations
 
 import hashlib
+import math
+import secrets
+from collections.abc import Awaitable, Callable
 
 from werkzeug.exceptions import TooManyRequests
 
 from .. import accounts
 from ..ratelimit.local import Limiter
+from ..ratelimit.slots import Slots
 from ..services import Services
 from ..words import plural
 from .addresses import client_address
 from .context import current_services
 
 TOO_MANY = "Too many requests. Wait a little and try again."
+TOO_MANY_STREAMS = "Too many live views are open. Close some tabs, or reload this page later."
+Release = Callable[[], Awaitable[None]]
 
 
 class RateLimited(TooManyRequests):
@@ -53,6 +59,36 @@ async def limit_api_calls(token: str) -> None:
     if limits is not None:
         key = hashlib.sha256(token.encode()).hexdigest()
         await _count(limits.api_per_token, key, "Too many requests with this API token.")
+
+
+async def hold_live_stream(session_id: str | None, seconds: float) -> Release:
+    """Hold a slot for one more live stream of this session and of this client address,
+    for at most ``seconds``; what to call when the stream ends. Raises RateLimited if the
+    session or the address already holds all of its slots: each stream re-renders the
+    share list at every change. Without a session (logged out) the stream ends at once,
+    and holds nothing."""
+    limits = current_services().limits
+    if limits is None or session_id is None:
+        return _nothing_held
+    ticket, until = secrets.token_urlsafe(12), current_services().clock() + seconds
+    session = hashlib.sha256(session_id.encode()).hexdigest()
+    wanted = ((limits.streams_per_session, session), (limits.streams_per_address, client_address()))
+    held: list[tuple[Slots, str]] = []
+
+    async def release() -> None:
+        for slots, key in held:
+            await slots.release(key, ticket)
+
+    for slots, key in wanted:
+        if not await slots.take(key, ticket, until):
+            await release()
+            raise RateLimited(math.ceil(seconds), TOO_MANY_STREAMS)
+        held.append((slots, key))
+    return release
+
+
+async def _nothing_held() -> None:
+    return None
 
 
 async def limit_password_check(name: str) -> None:

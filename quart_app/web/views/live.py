@@ -25,6 +25,7 @@ from ... import accounts
 from ...services import Services
 from ...storage.changes import ChangeWatch
 from ..context import current_services
+from ..limits import Release, hold_live_stream
 from ..parsing import whole_number
 from .listing import share_page
 
@@ -35,6 +36,7 @@ HEARTBEAT_SECONDS = 10.0
 # hypercorn.toml), and an SSE client never sends after its request: end each stream before
 # that, cleanly, and let the browser reconnect.
 STREAM_SECONDS = 20.0
+HOLD_SECONDS = STREAM_SECONDS + 10  # a stream's slot, if it is not let go at its end
 RECONNECT_MS = 1000
 DONE = b"event: done\ndata:\n\n"  # tells the page to stop reconnecting: logged out
 
@@ -51,6 +53,8 @@ async def share_events() -> Response:
         # Only EventSource clients (which always ask for it) get a stream that stays open.
         abort(406, "This address serves live updates to the dashboard page only.")
     services = current_services()
+    # Held until the stream ends; a stream that never starts lets it go after its time.
+    release = await hold_live_stream(g.session_id, HOLD_SECONDS)
     since = whole_number(request.headers.get("Last-Event-ID") or request.args.get("since", ""))
     before = whole_number(request.args.get("before", ""))
     # The body is sent after the view returns, in a fresh app context: carry over who asks.
@@ -67,10 +71,20 @@ async def share_events() -> Response:
             async for chunk in _changes(services, watch, since, before):
                 yield chunk
 
-    response = Response(events(), mimetype="text/event-stream")
+    response = Response(_releasing(events(), release), mimetype="text/event-stream")
     response.headers["X-Accel-Buffering"] = "no"  # a proxy must pass each message on at once
     response.timeout = None  # the stream bounds its own length
     return response
+
+
+async def _releasing(stream: AsyncIterator[bytes], release: Release) -> AsyncIterator[bytes]:
+    """The stream, letting its slot go when it ends, however it ends: Quart closes the
+    response's own iterator (this one) when the client leaves."""
+    try:
+        async for chunk in stream:
+            yield chunk
+    finally:
+        await release()
 
 
 async def _changes(
