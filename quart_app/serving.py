@@ -1,6 +1,6 @@
 """Running oncelink under Hypercorn: the project's hypercorn.toml, flags on top, the
 redacting logger, addresses that only one server may serve, and the one-time setup link
-printed once by the parent process."""
+handed out once by the parent process."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import os
 import socket
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from hypercorn.config import Config
 from hypercorn.run import run
@@ -22,6 +23,7 @@ from .services import Services, open_services
 from .storage.queries.users import count_users
 
 APPLICATION_PATH = "quart_app:create_app()"
+SETUP_LINK_FILE = "setup-link.txt"  # in the instance folder, when there is no terminal
 
 
 class AddressInUse(Exception):
@@ -101,10 +103,27 @@ def serve(config: Config) -> int:
 
     link = asyncio.run(startup())
     if link:
-        print(
-            "\noncelink has no users yet. Open this one-time link to create the first admin:\n"
-            f"\n    {link}\n\nIt stops working once any user exists.\n",
-            file=sys.stderr,
-            flush=True,
-        )
+        hand_out_setup_link(link, settings.instance)
+    else:
+        (settings.instance / SETUP_LINK_FILE).unlink(missing_ok=True)
     return run(config)
+
+
+def hand_out_setup_link(link: str, instance: Path, console: TextIO | None = None) -> None:
+    """Print the link on the terminal; without one (a service manager, a redirect), stderr
+    goes to a log file with Hypercorn's error log, so the link goes to a file that only
+    its owner can read, and stderr says where."""
+    console = console or sys.stderr
+    intro = "\noncelink has no users yet. "
+    if console.isatty():
+        where = f"Open this one-time link to create the first admin:\n\n    {link}\n"
+    else:
+        instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = instance / SETUP_LINK_FILE
+        path.unlink(missing_ok=True)  # a new file: an old one may be readable by others
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+            out.write(link + "\n")
+        where = (
+            f"The one-time link that creates the first admin is in {path} (only you can read it).\n"
+        )
+    print(intro + where + "\nIt stops working once any user exists.\n", file=console, flush=True)

@@ -18,6 +18,7 @@ import httpx
 from quart_app.accounts import NewUser, add_user
 from quart_app.config import Settings, load_settings
 from quart_app.services import open_services
+from quart_app.serving import SETUP_LINK_FILE
 from quart_app.share_requests import ShareRequest
 from quart_app.shares import create_share
 from quart_app.storage.queries.users import user_by_name
@@ -48,6 +49,10 @@ class LiveServer:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def setup_link(self) -> str:
+        """The one-time setup link, from the file it is handed out in (no terminal here)."""
+        return (Path(self.env["ONCELINK_INSTANCE"]) / SETUP_LINK_FILE).read_text().strip()
 
     def crash(self) -> None:
         """kill -9 the server and its workers at once, as a lost machine would stop."""

@@ -37,9 +37,7 @@ async def test_first_admin_shares_a_note_and_sees_its_use_live(
 ) -> None:
     owner = await new_context(chromium, permissions=["clipboard-read", "clipboard-write"])
     page = problems.watch(await owner.new_page())
-    setup = re.search(r"(http://\S+/setup/\S+)", server.log())
-    assert setup is not None
-    await page.goto(setup.group(1))
+    await page.goto(server.setup_link())
     await problems.audit(page)
     await screenshot(page, "setup", full_page=False)
     await page.get_by_label("User name").fill("alice")

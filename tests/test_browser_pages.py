@@ -7,7 +7,6 @@ test process runs each, they hold."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import pytest
@@ -52,12 +51,10 @@ async def test_the_login_pages_and_a_used_setup_link(
     # The open setup page is audited by test_browser's first test; its fields with their
     # problems are the invite page's, audited below. Here it is closed, whatever ran first.
     await add_user_with_share(server, "sue")
-    setup = re.search(r"(http://\S+/setup/\S+)", server.log())
-    assert setup is not None
     problems.expect_status(401)
     problems.expect_status(410)
     page = await new_page(chromium, problems)
-    await visit(page, problems, setup.group(1), "This setup link can no longer be used")
+    await visit(page, problems, server.setup_link(), "This setup link can no longer be used")
     await visit(page, problems, server.base_url + "/login", "Log in")
     await fill_login(page, "nobody", "wrong password")
     await expect(page.get_by_role("alert")).to_contain_text("Wrong user name")
