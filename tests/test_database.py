@@ -5,14 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import stat
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, ClassVar
 
 import aiosqlite
 import pytest
 
+from quart_app import create_app
+from quart_app.clock import FrozenClock
+from quart_app.links.redemption import redeem_link
+from quart_app.shares import revoke_share
 from quart_app.storage.opener import database_for, sqlite_path
 from quart_app.storage.postgres.backend import postgres_sql
 from quart_app.storage.postgres.backend import schema as postgres_schema
@@ -21,12 +27,14 @@ from quart_app.storage.sqlite.backend import SqliteDatabase
 from quart_app.storage.sqlite.backend import schema as sqlite_schema
 from quart_app.storage.sqlite.connections import connect
 from quart_app.storage.sqlite.writelock import WriteLock
+from quart_app.sweep import sweep
+from quart_app.web.context import services_of
 
-from .conftest import query_directly
+from .conftest import START, make_settings, make_user, query_directly, share_for, token_of
 from .servers import PostgresServer
 
 INSERT_USER = "INSERT INTO users(name, password_hash, created_at) VALUES (?, 'h', 0)"
-PRAGMAS = ("journal_mode", "synchronous", "foreign_keys", "busy_timeout", "wal_autocheckpoint")
+FULL = 2  # PRAGMA synchronous: fsync at every commit
 
 
 async def test_every_sqlite_connection_is_durable_wal_with_foreign_keys(tmp_path: Path) -> None:
@@ -39,17 +47,88 @@ async def test_every_sqlite_connection_is_durable_wal_with_foreign_keys(tmp_path
             "foreign_keys",
             "busy_timeout",
             "wal_autocheckpoint",
+            "secure_delete",
         ):
             pragmas[name] = next(iter(await conn.execute_fetchall(f"PRAGMA {name}")))[0]
     finally:
         await conn.close()
     assert pragmas == {
         "journal_mode": "wal",
-        "synchronous": 2,
+        "synchronous": FULL,
         "foreign_keys": 1,
         "busy_timeout": 10_000,
         "wal_autocheckpoint": 0,
+        "secure_delete": 1,
     }
+
+
+class CommitWatcher(sqlite3.Connection):
+    """A sqlite3 connection that notes, at each COMMIT, how durable that commit is."""
+
+    seen: ClassVar[list[tuple[int, int]]] = []  # (connection, synchronous) at each COMMIT
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        if sql.strip().upper().startswith(("COMMIT", "END")):
+            (level,) = super().execute("PRAGMA synchronous").fetchone()
+            CommitWatcher.seen.append((id(self), level))
+        return super().execute(sql, parameters)
+
+
+async def test_every_sqlite_connection_that_commits_waits_for_the_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whichever connection commits (a request's transaction, the group commit of
+    redemptions, a migration, a sweep), it commits with synchronous = FULL: an answered
+    redemption survives a power cut."""
+    connect_plainly = sqlite3.connect
+    monkeypatch.setattr(CommitWatcher, "seen", [])
+    monkeypatch.setattr(
+        sqlite3, "connect", lambda *a, **k: connect_plainly(*a, **k, factory=CommitWatcher)
+    )
+    app = create_app(make_settings(tmp_path), FrozenClock(START))
+    async with app.test_app():
+        services = services_of(app)
+        owner = await make_user(services)
+        created = await share_for(services, owner, links=2)
+        await redeem_link(services, token_of(created.links[0].url))
+        await sweep(services)
+    connections = {connection for connection, _ in CommitWatcher.seen}
+    assert len(connections) >= 2  # the writer and the group commit, at least
+    assert {level for _, level in CommitWatcher.seen} == {FULL}
+
+
+class BuiltWithoutSecureDelete(sqlite3.Connection):
+    """A connection to a SQLite built without SECURE_DELETE (Debian's has it by default)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        super().execute("PRAGMA secure_delete = OFF")
+
+
+async def test_an_erased_note_leaves_no_trace_in_the_sqlite_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connect_plainly = sqlite3.connect
+    monkeypatch.setattr(
+        sqlite3,
+        "connect",
+        lambda *a, **k: connect_plainly(*a, **k, factory=BuiltWithoutSecureDelete),
+    )
+    note = "the launch code is " + "0123456789" * 20
+    app = create_app(make_settings(tmp_path), FrozenClock(START))
+    async with app.test_app():
+        services = services_of(app)
+        owner = await make_user(services)
+        created = await share_for(services, owner, note=note)
+        await revoke_share(services, owner, created.share.id)
+    assert b"the launch code" not in bytes_on_disk(tmp_path / "oncelink.sqlite3")
+
+
+def bytes_on_disk(database: Path) -> bytes:
+    """The database's file and log, once the log has been copied into the file."""
+    with contextlib.closing(sqlite3.connect(database)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return b"".join(path.read_bytes() for path in database.parent.glob(database.name + "*"))
 
 
 async def test_sqlite_database_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:

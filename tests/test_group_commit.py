@@ -29,6 +29,31 @@ async def test_concurrent_redemptions_of_one_link_have_one_winner(
     assert Counter(view.state for view in views) == {LinkState.GRANTED: 1, LinkState.USED: 299}
 
 
+async def test_every_link_of_a_share_raced_at_once_is_granted_exactly_once(
+    services: Services, user: User
+) -> None:
+    """Several links, so the note outlives the first use: a second grant of any link would
+    hand the note out again rather than hide behind its erasure."""
+    created = await share_for(services, user, note="the shared secret", links=6)
+    tokens = [token_of(link.url) for link in created.links]
+    racers = [(token, redeem_link(services, token)) for token in tokens for _ in range(40)]
+    views = await asyncio.gather(*(racing for _, racing in racers))
+    per_link: dict[str, Counter[LinkState]] = {token: Counter() for token in tokens}
+    for (token, _), view in zip(racers, views, strict=True):
+        per_link[token][view.state] += 1
+        assert (view.note == "the shared secret") == (view.state is LinkState.GRANTED)
+    assert all(states == {LinkState.GRANTED: 1, LinkState.USED: 39} for states in per_link.values())
+    status = await share_status(services, user, created.share.id)
+    assert status is not None
+    assert (status.share.links_used, len(status.uses)) == (6, 6)
+    [(rows,)] = await query_directly(
+        services.settings.database,
+        "SELECT count(*) FROM redemptions WHERE share_id = ?",
+        created.share.id,
+    )
+    assert rows == 6
+
+
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 async def test_many_links_redeemed_together_each_win_once_and_are_on_disk(
     services: Services, user: User

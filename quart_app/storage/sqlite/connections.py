@@ -18,8 +18,14 @@ from ..base import Dialect
 
 BUSY_TIMEOUT_MS = 10_000
 # Every connection's settings but busy_timeout, which the group commit sets to 0. The log
-# is checkpointed in the background, not inside commits: see checkpoints.
-PRAGMAS = ("synchronous = FULL", "foreign_keys = ON", "wal_autocheckpoint = 0")
+# is checkpointed in the background, not inside commits: see checkpoints. secure_delete:
+# an erased note is overwritten with zeros, not left in the page's free space.
+PRAGMAS = (
+    "synchronous = FULL",
+    "foreign_keys = ON",
+    "wal_autocheckpoint = 0",
+    "secure_delete = ON",
+)
 
 
 class SqliteConnection:
