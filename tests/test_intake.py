@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import tomllib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 from quart import Quart
 from quart.testing import QuartClient
 
+from quart_app.resources import CHECKOUT
 from quart_app.web.intake import MAX_HEAD_BYTES, MAX_REQUEST_BYTES
 
 from . import rawhttp
@@ -163,3 +165,9 @@ async def test_a_real_server_answers_oversized_requests_without_reading_them(
                 assert (await asyncio.wait_for(answer, 5))[0] == 413, path
             # What the kernel's buffers took before the server closed; no more was sent.
             assert sent < 64 * 1024 * 1024, path
+
+
+def test_hypercorn_cuts_off_a_head_still_arriving_at_the_same_size() -> None:
+    config = tomllib.loads((CHECKOUT / "hypercorn.toml").read_text())
+    assert config["h11_max_incomplete_size"] == MAX_HEAD_BYTES
+    assert config["h2_max_header_list_size"] == MAX_HEAD_BYTES
