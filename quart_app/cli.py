@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--for", dest="label", default="", metavar="TEXT", help="a note for admins")
     user.add_parser("list", help="list users")
     for verb, text in (
-        ("disable", "log a user out everywhere and revoke their links"),
+        ("disable", "log a user out everywhere, revoke their links and erase their notes"),
         ("enable", "let a disabled user log in again"),
     ):
         user.add_parser(verb, help=text).add_argument("name")

@@ -121,8 +121,9 @@ async def test_revoking_a_token_or_disabling_a_user_asks_first(
     assert asked == [
         "Revoke the API token “deploy bot”? Scripts that use it stop working at once. "
         "This cannot be undone.",
-        "Disable bo? They are logged out everywhere, their API tokens stop working and every "
-        "link they issued is revoked. You can enable them again, but not their links or tokens.",
+        "Disable bo? They are logged out everywhere, their API tokens stop working, every link "
+        "they issued is revoked and their notes are erased. You can enable them again, but not "
+        "their links, notes or tokens.",
     ]
     await expect(page.locator("tr", has_text="bo")).to_contain_text("active")
 
