@@ -39,6 +39,17 @@ async def instance(settings: Settings, clock: FrozenClock) -> AsyncIterator[Quar
         yield app
 
 
+@contextlib.asynccontextmanager
+async def two_instances_on_one_redis(
+    settings: Settings, clock: FrozenClock, redis_url: str
+) -> AsyncIterator[tuple[Quart, Quart]]:
+    """Two instances on one database and one Redis, with user1 in the database."""
+    shared = replace(settings, redis_url=redis_url)
+    async with instance(shared, clock) as first, instance(shared, clock) as second:
+        await make_user(first.extensions["oncelink"])
+        yield first, second
+
+
 async def wrong_logins(app: Quart, times: int) -> list[int]:
     client = app.test_client()
     return [(await client.post("/login", form=WRONG)).status_code for _ in range(times)]
@@ -47,9 +58,7 @@ async def wrong_logins(app: Quart, times: int) -> list[int]:
 async def test_instances_with_one_redis_share_the_login_limit(
     settings: Settings, clock: FrozenClock, redis_url: str
 ) -> None:
-    shared = replace(settings, redis_url=redis_url)
-    async with instance(shared, clock) as first, instance(shared, clock) as second:
-        await make_user(first.extensions["oncelink"])
+    async with two_instances_on_one_redis(settings, clock, redis_url) as (first, second):
         assert await wrong_logins(first, 3) == [401] * 3
         assert await wrong_logins(second, 2) == [401] * 2
         assert await wrong_logins(second, 1) == [429]
@@ -154,9 +163,7 @@ async def test_simultaneous_wrong_passwords_are_checked_five_times_across_instan
 async def test_instances_with_one_redis_share_the_live_stream_caps(
     settings: Settings, clock: FrozenClock, redis_url: str
 ) -> None:
-    shared = replace(settings, redis_url=redis_url)
-    async with instance(shared, clock) as first, instance(shared, clock) as second:
-        await make_user(first.extensions["oncelink"])
+    async with two_instances_on_one_redis(settings, clock, redis_url) as (first, second):
         browser = await log_in(first.test_client())
         elsewhere = second.test_client()  # the same browser, sent to the other instance
         for cookie in browser.client.cookie_jar:
