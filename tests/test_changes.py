@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,7 @@ from quart_app.links.states import LinkState
 from quart_app.services import Services
 from quart_app.shares import revoke_all_links, revoke_link, revoke_share
 from quart_app.storage.opener import database_for
+from quart_app.storage.postgres import notify
 from quart_app.storage.postgres.notify import LISTENER_NAME
 from quart_app.storage.queries.users import User
 from quart_app.sweep import sweep
@@ -154,3 +156,40 @@ async def test_a_lost_listener_wakes_its_watches_and_listens_again(
         assert await watch.wait(WITHIN)  # heard, or woken once listening again
         await redeem_one(services, user)
         assert await watch.wait(WITHIN)  # heard by the new listener
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+async def test_a_watch_that_leaves_while_the_listener_connects_leaves_no_connection_open(
+    services: Services, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A live stream closed by its browser at that moment used to leave the listening
+    connection made for it unheld: never closed, not even when the database closed."""
+    connecting, go_on = asyncio.Event(), asyncio.Event()
+    connect = notify.asyncpg.connect
+
+    async def connect_slowly(*args: Any, **kwargs: Any) -> Any:
+        conn = await connect(*args, **kwargs)
+        connecting.set()
+        await go_on.wait()  # the watch leaves here: the connection is made, not yet held
+        return conn
+
+    other = database_for(services.settings.database)  # as another server would open it
+    await other.open()
+    monkeypatch.setattr(notify.asyncpg, "connect", connect_slowly)
+
+    async def watch_briefly() -> None:
+        async with other.watch_changes(user.id) as watch:
+            await watch.wait(60)
+
+    leaving = asyncio.create_task(watch_briefly())
+    await connecting.wait()
+    leaving.cancel()
+    go_on.set()
+    await asyncio.wait([leaving])
+    await other.close()
+    listeners = await query_directly(
+        services.settings.database,
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = ?",
+        LISTENER_NAME,
+    )
+    assert listeners == [(0,)]

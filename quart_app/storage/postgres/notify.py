@@ -44,6 +44,11 @@ class NotificationListener:
     async def keep_running(self) -> None:
         if self._conn is not None and not self._conn.is_closed():
             return
+        # Shielded: a watcher that leaves (its stream ended) while the connection is being
+        # made must not leave behind a connection that nobody holds, and so nobody closes.
+        await asyncio.shield(self._connect())
+
+    async def _connect(self) -> None:
         async with self._connecting:
             if self._conn is not None and not self._conn.is_closed():
                 return
@@ -63,7 +68,8 @@ class NotificationListener:
                 self._hub.changed_everything()
 
     async def stop(self) -> None:
-        conn, self._conn = self._conn, None
+        async with self._connecting:  # a connection being made is made, then closed here
+            conn, self._conn = self._conn, None
         if conn is not None:
             with contextlib.suppress(OSError, asyncpg.PostgresError):
                 await conn.close(timeout=5)
