@@ -38,7 +38,9 @@ from .conftest import (
     BASE_URL,
     PASSWORD,
     SIGNING_KEY,
+    Browser,
     fresh_database,
+    log_in,
     make_settings,
     make_user,
     share_for,
@@ -68,7 +70,7 @@ FIELDS = [
 @dataclass
 class Target:
     """A started app, a logged-in fuzzing client with an API token, and another user's link
-    under attack."""
+    under attack; and an admin's client, for the admin's forms."""
 
     app: Quart
     loop: asyncio.AbstractEventLoop
@@ -76,6 +78,7 @@ class Target:
     csrf: str
     link_token: str
     api_token: str
+    admin: Browser
 
     def send(
         self,
@@ -87,6 +90,11 @@ class Target:
         anonymous: bool = False,
     ) -> int:
         client = self.app.test_client() if anonymous else self.client
+        return self.send_as(client, path, method, headers, body)
+
+    def send_as(
+        self, client: QuartClient, path: str, method: str, headers: dict[str, str], body: bytes
+    ) -> int:
         response = self.loop.run_until_complete(
             client.open(path, method=method, headers=headers, data=body)
         )
@@ -123,7 +131,9 @@ async def _prepare(app: Quart, loop: asyncio.AbstractEventLoop, client: QuartCli
     page = await (await client.get("/")).get_data(as_text=True)
     csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
     assert csrf is not None
-    return Target(app, loop, client, csrf.group(1), token_of(link), api_token)
+    await make_user(services, "boss", admin=True)
+    admin = await log_in(app.test_client(), "boss")
+    return Target(app, loop, client, csrf.group(1), token_of(link), api_token, admin)
 
 
 @pytest.fixture(autouse=True)
@@ -284,11 +294,17 @@ NUMBERS_IN_QUERIES = [
     ("/shares/events", "before"),
     ("/api/v1/shares", "limit"),
 ]
-NUMBERS_IN_FORMS = [("/shares", "ttl"), ("/shares", "links"), ("/shares/links.csv", "expires_at")]
+NUMBERS_IN_FORMS = [
+    ("/shares", "ttl"),
+    ("/shares", "links"),
+    ("/shares/links.csv", "expires_at"),
+    ("/admin/invites", "days"),  # sent by the admin
+]
 NUMBERS_IN_HEADERS = [("/shares/events", "Last-Event-ID")]
 digits = st.characters(categories=("Nd", "No", "Nl"))  # every kind of Unicode digit
 numbers_spelt_oddly = st.text(digits | st.sampled_from("0123456789 +-_.,"), min_size=1, max_size=20)
 JSON_AND_STREAMS = {"Accept": "application/json, text/event-stream"}
+FORM = "application/x-www-form-urlencoded"
 # Asked for by nobody logged in: the stream reads its numbers, says "done" and ends, where a
 # logged-in user's would stay open for 20 seconds.
 STREAMS = {"/shares/events"}
@@ -321,9 +337,16 @@ def test_a_number_in_any_spelling_anywhere_is_read_as_ascii_digits_or_refused(
         path, name = data.draw(st.sampled_from(NUMBERS_IN_FORMS))
         link = f"{BASE_URL}/connect/{target.link_token}"  # posted back for a CSV: not used
         fields = {"note": "n", "ttl": "3600", "links": "1", "link": link, name: spelt}
+        admin = path.startswith("/admin/")
+        csrf = target.admin.csrf if admin else target.csrf
         body = "&".join(f"{key}={quote(value)}" for key, value in fields.items()).encode()
-        form = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
-        assert target.send(path, "POST", form, body) == 422, (path, spelt)
+        form = {
+            **headers,
+            "X-CSRF-Token": csrf,
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+        client = target.admin.client if admin else target.client
+        assert target.send_as(client, path, "POST", form, body) == 422, (path, spelt)
     elif where == "header":
         path, name = data.draw(st.sampled_from(NUMBERS_IN_HEADERS))
         sent = spelt.encode().decode("latin-1")  # the UTF-8 bytes, as a server reads them

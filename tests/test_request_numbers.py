@@ -13,7 +13,7 @@ from quart_app.services import Services
 from quart_app.storage.queries.users import User
 
 from .apiclient import ApiClient
-from .conftest import Browser, share_for, token_of
+from .conftest import Browser, log_in, make_user, share_for, token_of
 from .livestreams import STREAM
 
 SUPERSCRIPT_TWO = "²"  # str.isdigit() says yes, int() raises
@@ -115,3 +115,14 @@ async def test_an_unexpected_error_is_logged_without_its_message(
     assert len(errors) == 2
     assert all("Traceback" not in text and "redemption.py" in text for text in errors)
     assert not any(token in text or "hunter2" in text for text in logged)
+
+
+@pytest.mark.parametrize("days", [SUPERSCRIPT_TWO, ARABIC_THREE, "+7", "7_0"])
+async def test_an_invite_for_an_odd_number_of_days_is_refused(
+    client: QuartClient, services: Services, days: str
+) -> None:
+    await make_user(services, "boss", admin=True)
+    admin = await log_in(client, "boss")
+    response = await admin.post("/admin/invites", {"days": days, "label": "kept"})
+    assert response.status_code == 422
+    assert "Let the invite work for 1 to 30 days." in await response.get_data(as_text=True)

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ... import accounts, invites
 from ..context import current_services
+from ..parsing import whole_number
 from ..rendering import html, is_htmx
 from ..sessions import login_required
 from .forms import form_nonce, new_form_nonce
@@ -77,10 +78,9 @@ async def set_disabled(user_id: int, action: str) -> Response | BaseResponse:
 def _parse_invite_form(
     form: MultiDict[str, str],
 ) -> tuple[invites.InviteRequest | None, dict[str, str]]:
-    days = form.get("days", "").strip()
     request_ = invites.InviteRequest(
         is_admin=form.get("admin") == "yes",
-        days=int(days) if days.isdigit() and len(days) < 4 else 0,
+        days=whole_number(form.get("days", ""), max_digits=3) or 0,
         label=form.get("label", "").strip(),
     )
     problems = invites.problems_with(request_)
