@@ -45,6 +45,18 @@ async def test_every_route_refuses_a_body_over_the_limit(app: Quart, client: Qua
         assert (await as_json.get_json())["error"] == "That is too large to accept.", path
 
 
+async def test_a_background_request_over_the_limit_gets_the_message_not_a_page(
+    client: QuartClient,
+) -> None:
+    headers = {"HX-Request": "true", "Content-Length": str(MAX_REQUEST_BYTES + 1)}
+    response = await client.post("/shares", data=b"x" * (MAX_REQUEST_BYTES + 1), headers=headers)
+    assert response.status_code == 413
+    body = await response.get_data(as_text=True)
+    assert body.startswith('<p class="notice warn" role="alert" data-problem>')
+    assert "That is too large to accept." in body
+    assert "HX-Request" in response.headers["Vary"]
+
+
 async def test_a_body_at_the_limit_is_read(client: QuartClient) -> None:
     # A whole 1 MiB form reaches the view, which refuses its note as too long.
     at_the_limit = b"name=x&password=" + b"y" * (MAX_REQUEST_BYTES - 16)

@@ -29,6 +29,7 @@ MESSAGES = {
 
 
 API_PREFIX = "/api/"
+PROBLEM_FRAGMENT = "_request_problem.html"  # the answer to a background (htmx) request
 MAX_CHAINED = 8  # exceptions of one chain that are logged: a chain may loop
 
 
@@ -69,7 +70,7 @@ async def _answer(status: int, message: str, detail: str | None = None) -> Respo
         return response
     if is_htmx():
         # A background request asked for a fragment: a whole page must never land in it.
-        response = await html("_request_problem.html", status, message=message)
+        response = await html(PROBLEM_FRAGMENT, status, message=message)
         response.vary.add("HX-Request")
         return response
     return await html("error.html", status, message=message)

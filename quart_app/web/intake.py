@@ -28,10 +28,9 @@ from hypercorn.typing import (
 )
 from quart import Quart
 
-from ..config import Settings
 from .asgi_answers import HTML, JSON, encoded, header, send_whole, wants_json
 from .context import services_of
-from .errors import API_PREFIX, MESSAGES, log_unhandled
+from .errors import API_PREFIX, MESSAGES, PROBLEM_FRAGMENT, log_unhandled
 from .parsing import whole_number
 from .security import security_headers
 
@@ -45,16 +44,16 @@ log = logging.getLogger(__name__)
 def install(app: Quart) -> None:
     """Put the layer in front of everything else: install it last."""
     inner = app.asgi_app
-    settings = services_of(app).settings
+    refuse = Refusals(app)
 
     async def asgi_app(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
         if scope["type"] != "http":
             return await inner(scope, receive, send)
         if head_size(scope) > MAX_HEAD_BYTES:
-            return await refuse(settings, scope, send, 431)
+            return await refuse(scope, send, 431)
         declared = whole_number(header(scope, b"content-length") or "")
         if declared is not None and declared > MAX_REQUEST_BYTES:
-            return await refuse(settings, scope, send, 413)
+            return await refuse(scope, send, 413)
         request = BoundedRequest(receive, send)
         failed = False
         try:
@@ -63,7 +62,7 @@ def install(app: Quart) -> None:
             log_unhandled(log, error)
             failed = True
         if not request.answered and (request.too_large or failed):
-            await refuse(settings, scope, send, 413 if request.too_large else 500)
+            await refuse(scope, send, 413 if request.too_large else 500)
 
     app.asgi_app = asgi_app  # type: ignore[method-assign]
 
@@ -103,18 +102,36 @@ class BoundedRequest:
         await self._send(message)
 
 
-async def refuse(settings: Settings, scope: HTTPScope, send: ASGISendCallable, status: int) -> None:
-    """Answer as ``errors`` would, as JSON or a small page, and close the connection."""
-    message = MESSAGES[status]
-    as_json = wants_json(scope) or scope["path"].startswith(API_PREFIX)
-    if as_json:
-        kind, body = JSON, json.dumps({"error": message, "detail": None}).encode()
-    else:
-        kind, body = HTML, _page(message)
-    headers = encoded(security_headers(settings, html=not as_json, page=True))
-    headers += [(b"content-type", kind), (b"content-length", str(len(body)).encode())]
-    headers.append((b"connection", b"close"))
-    await send_whole(send, status, headers, b"" if scope["method"] == "HEAD" else body)
+class Refusals:
+    """Answers as ``errors`` gives them: JSON to the API and JSON clients, the message
+    fragment to a background (htmx) request, else a small page; then the connection closes."""
+
+    def __init__(self, app: Quart) -> None:
+        self._app = app
+        self._settings = services_of(app).settings
+        self._fragments: dict[int, bytes] = {}
+
+    async def __call__(self, scope: HTTPScope, send: ASGISendCallable, status: int) -> None:
+        message = MESSAGES[status]
+        as_json = wants_json(scope) or scope["path"].startswith(API_PREFIX)
+        headers = encoded(security_headers(self._settings, html=not as_json, page=True))
+        if as_json:
+            kind, body = JSON, json.dumps({"error": message, "detail": None}).encode()
+        elif header(scope, b"hx-request") == "true":
+            kind, body = HTML, await self._fragment(status)
+            headers.append((b"vary", b"HX-Request"))
+        else:
+            kind, body = HTML, _page(message)
+        headers += [(b"content-type", kind), (b"content-length", str(len(body)).encode())]
+        headers.append((b"connection", b"close"))
+        await send_whole(send, status, headers, b"" if scope["method"] == "HEAD" else body)
+
+    async def _fragment(self, status: int) -> bytes:
+        if status not in self._fragments:
+            template = self._app.jinja_env.get_template(PROBLEM_FRAGMENT)
+            text = await template.render_async(message=MESSAGES[status])
+            self._fragments[status] = text.encode()
+        return self._fragments[status]
 
 
 def _page(message: str) -> bytes:
