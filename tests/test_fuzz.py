@@ -69,28 +69,26 @@ FIELDS = [
 
 @dataclass
 class Target:
-    """A started app, a logged-in fuzzing client with an API token, and another user's link
-    under attack; and an admin's client, for the admin's forms."""
+    """A started app, a logged-in fuzzing client, and another user's link under attack. The
+    targets that check answers, not only that nothing fails, use sessions and an API token
+    of their own (a user and an admin), which the fuzzing client cannot end or revoke."""
 
     app: Quart
     loop: asyncio.AbstractEventLoop
     client: QuartClient
     csrf: str
     link_token: str
-    api_token: str
+    checker: Browser
+    checker_api_token: str
     admin: Browser
 
-    def send(
-        self,
-        path: str,
-        method: str,
-        headers: dict[str, str],
-        body: bytes,
-        *,
-        anonymous: bool = False,
-    ) -> int:
-        client = self.app.test_client() if anonymous else self.client
-        return self.send_as(client, path, method, headers, body)
+    def send(self, path: str, method: str, headers: dict[str, str], body: bytes) -> int:
+        return self.send_as(self.client, path, method, headers, body)
+
+    def checker_for(self, path: str) -> QuartClient:
+        """The checking client; for a live stream, nobody logged in: the stream reads its
+        numbers, says "done" and ends, where a logged-in user's would stay open 20 s."""
+        return self.app.test_client() if path in STREAMS else self.checker.client
 
     def send_as(
         self, client: QuartClient, path: str, method: str, headers: dict[str, str], body: bytes
@@ -124,16 +122,25 @@ def target(
 async def _prepare(app: Quart, loop: asyncio.AbstractEventLoop, client: QuartClient) -> Target:
     services = services_of(app)
     owner = await make_user(services, "owner")
-    fuzzer = await make_user(services, "fuzzer")
-    api_token = await create_api_token(services, fuzzer.id, "fuzzing")
+    await make_user(services, "fuzzer")
     link = (await share_for(services, owner)).links[0].url
     await client.post("/login", form={"name": "fuzzer", "password": PASSWORD})
     page = await (await client.get("/")).get_data(as_text=True)
     csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
     assert csrf is not None
+    checker = await make_user(services, "checker")
+    api_token = await create_api_token(services, checker.id, "checking")
     await make_user(services, "boss", admin=True)
-    admin = await log_in(app.test_client(), "boss")
-    return Target(app, loop, client, csrf.group(1), token_of(link), api_token, admin)
+    return Target(
+        app,
+        loop,
+        client,
+        csrf.group(1),
+        token_of(link),
+        await log_in(app.test_client(), "checker"),
+        api_token,
+        await log_in(app.test_client(), "boss"),
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -305,8 +312,6 @@ digits = st.characters(categories=("Nd", "No", "Nl"))  # every kind of Unicode d
 numbers_spelt_oddly = st.text(digits | st.sampled_from("0123456789 +-_.,"), min_size=1, max_size=20)
 JSON_AND_STREAMS = {"Accept": "application/json, text/event-stream"}
 FORM = "application/x-www-form-urlencoded"
-# Asked for by nobody logged in: the stream reads its numbers, says "done" and ends, where a
-# logged-in user's would stay open for 20 seconds.
 STREAMS = {"/shares/events"}
 
 
@@ -323,39 +328,33 @@ def test_a_number_in_any_spelling_anywhere_is_read_as_ascii_digits_or_refused(
     where = data.draw(st.sampled_from(["query", "form", "header", "path"]))
     headers = {
         **JSON_AND_STREAMS,
-        "X-CSRF-Token": target.csrf,
-        "Authorization": f"Bearer {target.api_token}",
+        "X-CSRF-Token": target.checker.csrf,
+        "Authorization": f"Bearer {target.checker_api_token}",
     }
     if where == "query":
         path, name = data.draw(st.sampled_from(NUMBERS_IN_QUERIES))
-        status = target.send(
-            f"{path}?{name}={quote(spelt)}", "GET", headers, b"", anonymous=path in STREAMS
-        )
+        client = target.checker_for(path)
+        status = target.send_as(client, f"{path}?{name}={quote(spelt)}", "GET", headers, b"")
         # The API's page size is refused; the others fall back to their first page.
         assert status == (422 if path.startswith("/api/") else 200), (path, spelt)
     elif where == "form":
         path, name = data.draw(st.sampled_from(NUMBERS_IN_FORMS))
         link = f"{BASE_URL}/connect/{target.link_token}"  # posted back for a CSV: not used
         fields = {"note": "n", "ttl": "3600", "links": "1", "link": link, name: spelt}
-        admin = path.startswith("/admin/")
-        csrf = target.admin.csrf if admin else target.csrf
+        sender = target.admin if path.startswith("/admin/") else target.checker
         body = "&".join(f"{key}={quote(value)}" for key, value in fields.items()).encode()
-        form = {
-            **headers,
-            "X-CSRF-Token": csrf,
-            "Content-Type": "application/x-www-form-urlencoded",
-        }
-        client = target.admin.client if admin else target.client
-        assert target.send_as(client, path, "POST", form, body) == 422, (path, spelt)
+        form = {**headers, "X-CSRF-Token": sender.csrf, "Content-Type": FORM}
+        assert target.send_as(sender.client, path, "POST", form, body) == 422, (path, spelt)
     elif where == "header":
         path, name = data.draw(st.sampled_from(NUMBERS_IN_HEADERS))
         sent = spelt.encode().decode("latin-1")  # the UTF-8 bytes, as a server reads them
-        status = target.send(path, "GET", {**headers, name: sent}, b"", anonymous=path in STREAMS)
+        status = target.send_as(target.checker_for(path), path, "GET", {**headers, name: sent}, b"")
         assert status == 200, (path, spelt)
     else:
         rule = data.draw(st.sampled_from(path_numbers(target)))
         path = path_for(rule, spelt)
-        assert target.send(path, data.draw(st.sampled_from(["GET", "POST"])), headers, b"") == 404
+        method = data.draw(st.sampled_from(["GET", "POST"]))
+        assert target.send_as(target.checker.client, path, method, headers, b"") == 404
 
 
 @examples(0.1)
