@@ -2,15 +2,18 @@
 pydantic, itsdangerous, the logging module and Jinja templates. Nothing else belongs here;
 views and hooks are recognised by their decorators (pyproject.toml)."""
 
+from quart_app.logs import ServingLogger
 from quart_app.web.sessions import NoCookieSessions
+from quart_app.worker import serving_app
 
 _ = object()
 
-create_app  # Hypercorn's application: "quart_app:create_app()" (serving.py)
+serving_app  # Hypercorn's application: "quart_app.worker:serving_app()" (serving.py)
 _.application_path  # hypercorn.config.Config
 _.logger_class  # hypercorn.config.Config
 _.get_timestamp  # itsdangerous' TimestampSigner, overridden
 _.msg  # logging.LogRecord, rewritten by the redacting filter
+ServingLogger.access  # hypercorn.logging.Logger, overridden
 _.merge_slashes  # werkzeug.routing.Map
 _.regex  # werkzeug.routing.BaseConverter, overridden
 _.session_interface  # quart.Quart

@@ -17,12 +17,13 @@ from hypercorn.run import run
 
 from . import accounts
 from .config import load_settings
-from .redaction import RedactingAccessLogger
+from .logs import ServingLogger
 from .resources import HYPERCORN_SETTINGS, resource
 from .services import Services, open_services
 from .storage.queries.users import count_users
 
-APPLICATION_PATH = "quart_app:create_app()"
+# Each worker process loads the app through worker.py, which sets the process up first.
+APPLICATION_PATH = "quart_app.worker:serving_app()"
 SETUP_LINK_FILE = "setup-link.txt"  # in the instance folder, when there is no terminal
 
 
@@ -42,7 +43,7 @@ def hypercorn_config(
     path = config_file or resource(HYPERCORN_SETTINGS)
     config = Config.from_toml(path) if path.exists() else Config()
     config.application_path = APPLICATION_PATH
-    config.logger_class = RedactingAccessLogger
+    config.logger_class = ServingLogger
     if host is not None or port is not None:
         default_host, _, default_port = config.bind[0].rpartition(":")
         config.bind = [f"{host or default_host}:{port if port is not None else default_port}"]
@@ -102,6 +103,8 @@ def serve(config: Config) -> int:
             return await prepare(services)
 
     link = asyncio.run(startup())
+    if config.workers == 0:  # Hypercorn serves in this process: its logging starts now
+        _ = config.log
     if link:
         hand_out_setup_link(link, settings.instance)
     else:

@@ -1,7 +1,9 @@
 """Hostile input at every route of a started app: never a 500, never an unhandled
 exception in the log, and the link under attack still works exactly once afterwards. A
 target per class of problem found before keeps it fixed: numbers spelt in any Unicode digits
-wherever a request carries one, and bodies over the limit on every route.
+wherever a request carries one, bodies over the limit on every route, and hostile request
+lines and headers through the access log (no spelling of a secret path leaves its token
+there, no value breaks a line or writes a control character).
 
 ONCELINK_FUZZ_EXAMPLES scales the run (default 2,400 requests; 100000 for release checks).
 """
@@ -9,15 +11,17 @@ ONCELINK_FUZZ_EXAMPLES scales the run (default 2,400 requests; 100000 for releas
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
 import logging
 import os
 import re
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -30,6 +34,9 @@ from quart_app import create_app
 from quart_app.api_tokens import create_api_token
 from quart_app.clock import FrozenClock
 from quart_app.links.tokens import LinkError
+from quart_app.logs import compile_atoms
+from quart_app.paths import SECRET_PATHS
+from quart_app.resources import CHECKOUT
 from quart_app.web.context import services_of
 from quart_app.web.intake import MAX_REQUEST_BYTES
 
@@ -386,3 +393,82 @@ def test_fuzzing_reaches_every_route(target: Target) -> None:
     rules = {rule.rule for rule in target.app.url_map.iter_rules()}
     assert CONNECT_RULE in rules
     assert len(rules) >= 10
+
+
+# The class of log leaks and log injection: every spelling of a secret path, and any value,
+# through the access log's own atoms, as Hypercorn hands a request to them.
+ACCESS_LOG_FORMAT = tomllib.loads((CHECKOUT / "hypercorn.toml").read_text())["access_log_format"]
+EVERY_VALUE_FORMAT = ACCESS_LOG_FORMAT + ' "%(R)s" "%(f)s" "%(a)s" %(q)s'
+TOKEN_TEXT = st.binary(min_size=60, max_size=90).map(
+    lambda raw: (
+        base64.urlsafe_b64encode(raw).decode().rstrip("=")[:40] + ".Z0x1aw." + raw.hex()[:43]
+    )
+)
+GAPS = ["", "%20", " ", "%09", "%0a", "%0d%0a", "%00", "%1b[31m", "%2520"]
+WIRE_SAFE = "".join(map(chr, range(0x21, 0x7F)))
+SLASHES = ["/", "//", "/./", "/../", "%2F", "%2f", "%252F", "\\", "%5C", "/%20", "/;x=1/"]
+
+
+@st.composite
+def spelled_secret_paths(draw: st.DrawFn) -> tuple[str, str]:
+    """A request target that spells a secret prefix as a client, a proxy or an attacker
+    might, and the token it carries."""
+    name = draw(st.sampled_from(SECRET_PATHS)).strip("/")
+    letters = "".join(draw(st.sampled_from(letter_spellings(letter))) for letter in name)
+    before = draw(st.sampled_from(["", "/static/..", "/x?next=", "http://Host", "//"]))
+    slash, after = draw(st.sampled_from(SLASHES)), draw(st.sampled_from(SLASHES))
+    token = draw(TOKEN_TEXT)
+    return before + slash + letters + after + draw(st.sampled_from(GAPS)) + token, token
+
+
+def letter_spellings(letter: str) -> list[str]:
+    """A letter as a request may spell it: either case, percent-encoded once or twice, or
+    its full-width look-alike."""
+    cases = (letter.lower(), letter.upper())
+    encoded = [f"%{ord(case):02{style}}" for case in cases for style in "xX"]
+    return [*cases, *encoded, *(f"%25{code[1:]}" for code in encoded), chr(ord(cases[0]) + 0xFEE0)]
+
+
+def access_line(target: str, headers: list[tuple[bytes, bytes]], log_format: str) -> str:
+    """The access log line for a request to ``target``: sent as a client must send it (only
+    printable ASCII on the request line), decoded as Hypercorn decodes it."""
+    wire = quote(target, safe=WIRE_SAFE).encode("ascii")
+    path, _, query = wire.partition(b"?")
+    scope: Any = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": unquote(path.decode("ascii")),
+        "query_string": query,
+        "headers": headers,
+        "client": ("127.0.0.1", 5000),
+    }
+    response: Any = {"status": 404, "headers": [(b"content-length", b"9")]}
+    return log_format % compile_atoms(log_format)(scope, response, 0.001)
+
+
+@settings(max_examples=TOTAL // 4, deadline=None, database=None)
+@given(spelled=spelled_secret_paths())
+def test_no_spelling_of_a_secret_path_leaves_its_token_in_the_access_log(
+    spelled: tuple[str, str],
+) -> None:
+    target, token = spelled
+    referrer = ("http://oncelink.test" + target).encode("utf-8")
+    line = access_line(target, [(b"referer", referrer)], EVERY_VALUE_FORMAT)
+    assert token not in line, (target, line)
+    assert "[redacted]" in line
+
+
+@settings(max_examples=TOTAL // 4, deadline=None, database=None)
+@given(
+    target=st.text(st.characters(exclude_categories=("Cs",)), max_size=200),
+    header=st.binary(max_size=100),
+)
+def test_no_client_value_puts_a_line_break_or_a_control_character_in_the_access_log(
+    target: str, header: bytes
+) -> None:
+    line = access_line(
+        "/" + target, [(b"user-agent", header), (b"referer", header)], EVERY_VALUE_FORMAT
+    )
+    assert line.isprintable(), line
