@@ -1,15 +1,17 @@
 """Running oncelink under Hypercorn: the project's hypercorn.toml, flags on top, the
-redacting logger, addresses that only one server may serve, and the one-time setup link
-handed out once by the parent process."""
+redacting logger, addresses that only one server may serve, the process's descriptor
+limit, and the one-time setup link handed out once by the parent process."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import os
 import socket
 import sys
 from pathlib import Path
+from resource import RLIMIT_NOFILE, getrlimit, setrlimit
 from typing import TextIO
 
 from hypercorn.config import Config
@@ -103,6 +105,7 @@ def serve(config: Config) -> int:
             return await prepare(services)
 
     link = asyncio.run(startup())
+    raise_descriptor_limit()
     if config.workers == 0:  # Hypercorn serves in this process: its logging starts now
         _ = config.log
     if link:
@@ -130,3 +133,12 @@ def hand_out_setup_link(link: str, instance: Path, console: TextIO | None = None
             f"The one-time link that creates the first admin is in {path} (only you can read it).\n"
         )
     print(intro + where + "\nIt stops working once any user exists.\n", file=console, flush=True)
+
+
+def raise_descriptor_limit() -> None:
+    """Let this process and the workers it starts open as many descriptors as the system
+    allows: each connection takes one, and the usual soft limit (1024) runs out first."""
+    soft, hard = getrlimit(RLIMIT_NOFILE)
+    if soft < hard:
+        with contextlib.suppress(ValueError, OSError):  # an unlimited hard limit, say
+            setrlimit(RLIMIT_NOFILE, (hard, hard))

@@ -16,6 +16,7 @@ import tomllib
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from resource import RLIMIT_NOFILE, getrlimit, setrlimit
 from urllib.parse import urlsplit
 
 import httpx
@@ -236,3 +237,53 @@ async def test_a_client_that_trickles_its_headers_is_disconnected(tmp_path: Path
         writer.close()
     assert elapsed < 3
     assert b"HTTP/1.1 200" not in leftover
+
+
+def sockets_in_close_wait(port: int) -> int:
+    """The server's sockets on ``port`` whose client has closed, waiting for the server to
+    close its side (state 08 in /proc/net/tcp)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            count += int(local.rsplit(":", 1)[1], 16) == port and state == "08"
+    return count
+
+
+async def test_connections_the_clients_closed_are_closed_at_once(tmp_path: Path) -> None:
+    """Hypercorn alone keeps each such socket until keep_alive_timeout (5 s here): at a few
+    hundred closing clients a second a worker would run out of descriptors."""
+    with live_server(tmp_path / "instance", workers=1) as server:
+        port = int(server.base_url.rsplit(":", 1)[1])
+        connections = [await rawhttp.KeepAlive.open(server.base_url) for _ in range(20)]
+        for connection in connections:
+            assert (await connection.request("GET", "/connect/garbage"))[0] == 404
+        for connection in connections:
+            await connection.close()
+        started = time.monotonic()
+        # The kernel's socket table cannot be awaited: look until the sockets are gone.
+        while sockets_in_close_wait(port) and time.monotonic() - started < 3:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        assert sockets_in_close_wait(port) == 0
+        assert time.monotonic() - started < 1
+
+
+def test_serve_raises_its_descriptor_limit_to_the_hard_limit(tmp_path: Path) -> None:
+    soft, hard = getrlimit(RLIMIT_NOFILE)
+    lowered = min(soft, 4096) if soft < hard else min(hard // 2, 4096)
+    setrlimit(RLIMIT_NOFILE, (lowered, hard))
+    try:
+        with live_server(tmp_path / "instance", workers=1) as server:
+            pids = [server.process.pid, *worker_pids(server.process.pid)]
+            limits = [Path(f"/proc/{pid}/limits").read_text() for pid in pids]
+    finally:
+        setrlimit(RLIMIT_NOFILE, (soft, hard))
+    assert len(limits) >= 2  # the server and its worker (and multiprocessing's helper)
+    for text in limits:
+        [line] = [line for line in text.splitlines() if line.startswith("Max open files")]
+        assert line.split()[3:5] == [str(hard), str(hard)]
+
+
+def worker_pids(parent: int) -> list[int]:
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    return [int(pid) for pid in children]
