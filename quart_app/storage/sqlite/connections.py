@@ -17,6 +17,10 @@ import aiosqlite
 from ..base import Dialect
 
 BUSY_TIMEOUT_MS = 10_000
+# The log's size once it starts again after a checkpoint: without a limit it keeps the size
+# of its largest burst for good. Steady traffic writes about this much between two of the
+# checkpointer's turns, so only bursts are cut back.
+JOURNAL_SIZE_LIMIT = 16 * 1024 * 1024
 # Every connection's settings but busy_timeout, which the group commit sets to 0. The log
 # is checkpointed in the background, not inside commits: see checkpoints. secure_delete:
 # an erased note is overwritten with zeros, not left in the page's free space.
@@ -25,6 +29,7 @@ PRAGMAS = (
     "foreign_keys = ON",
     "wal_autocheckpoint = 0",
     "secure_delete = ON",
+    f"journal_size_limit = {JOURNAL_SIZE_LIMIT}",
 )
 
 
