@@ -2,6 +2,7 @@
 pydantic, itsdangerous, the logging module and Jinja templates. Nothing else belongs here;
 views and hooks are recognised by their decorators (pyproject.toml)."""
 
+from quart_app.connection import ClosingTCPServer
 from quart_app.logs import ServingLogger
 from quart_app.web.sessions import NoCookieSessions
 from quart_app.worker import serving_app
@@ -14,6 +15,8 @@ _.logger_class  # hypercorn.config.Config
 _.get_timestamp  # itsdangerous' TimestampSigner, overridden
 _.msg  # logging.LogRecord, rewritten by the redacting filter
 ServingLogger.access  # hypercorn.logging.Logger, overridden
+ClosingTCPServer._read_data  # hypercorn.asyncio.tcp_server.TCPServer, overridden
+ClosingTCPServer._idle_timeout  # hypercorn.asyncio.tcp_server.TCPServer, overridden
 _.merge_slashes  # werkzeug.routing.Map
 _.regex  # werkzeug.routing.BaseConverter, overridden
 _.session_interface  # quart.Quart

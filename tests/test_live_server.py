@@ -287,3 +287,18 @@ def test_serve_raises_its_descriptor_limit_to_the_hard_limit(tmp_path: Path) -> 
 def worker_pids(parent: int) -> list[int]:
     children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
     return [int(pid) for pid in children]
+
+
+async def test_a_server_stops_at_once_with_idle_keep_alive_clients(tmp_path: Path) -> None:
+    """An idle connection is closed as soon as the server begins to stop, not left to its
+    keep-alive timeout (5 s) nor to the graceful timeout (5 s)."""
+    with live_server(tmp_path / "instance", workers=1) as server:
+        idle = [await rawhttp.KeepAlive.open(server.base_url) for _ in range(5)]
+        for connection in idle:
+            assert (await connection.request("GET", "/connect/garbage"))[0] == 404
+        server.process.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        await asyncio.to_thread(server.process.wait, 10)
+    assert time.monotonic() - started < 2
+    for connection in idle:
+        await connection.close()
