@@ -14,6 +14,9 @@ _.application_path  # hypercorn.config.Config
 _.logger_class  # hypercorn.config.Config
 _.get_timestamp  # itsdangerous' TimestampSigner, overridden
 _.msg  # logging.LogRecord, rewritten by the redacting filter
+_._srcfile  # the logging module's switches, read by it (logs.py)
+_.logThreads  # the logging module's switches
+_.logMultiprocessing  # the logging module's switches
 ServingLogger.access  # hypercorn.logging.Logger, overridden
 ClosingTCPServer._read_data  # hypercorn.asyncio.tcp_server.TCPServer, overridden
 ClosingTCPServer._idle_timeout  # hypercorn.asyncio.tcp_server.TCPServer, overridden

@@ -39,6 +39,7 @@ class ServingLogger(HypercornLogger):
         self._atoms = compile_atoms(config.access_log_format)
         if config.logconfig is None and config.logconfig_dict is None:
             _route_other_logs(self.error_logger)
+            _collect_only_what_is_written()
         loggers = (self.error_logger, logging.getLogger(APP_LOGGER), logging.getLogger())
         for handler in {handler for logger in loggers if logger for handler in logger.handlers}:
             handler.addFilter(RedactingFilter())
@@ -66,6 +67,14 @@ def _route_other_logs(error_logger: logging.Logger | None) -> None:
     root.handlers = list(handlers)
     if error_logger:
         error_logger.propagate = False  # its handlers are the root's now: once is enough
+
+
+def _collect_only_what_is_written() -> None:
+    """Hypercorn's formats name neither the thread nor the calling function: records skip
+    looking them up (the logging HOWTO's "Optimization"), a quarter of an access line's cost."""
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logMultiprocessing = False
 
 
 def compile_atoms(
