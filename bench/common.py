@@ -30,6 +30,7 @@ ROOT = BENCH.parent
 BIN = Path(sys.executable).parent
 SIGNING_KEY = "bench-signing-key-0123456789abcdefghijklmnop"
 BENCH_PASSWORD = "bench password"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -127,13 +128,15 @@ class LoadResult:
     p50_ms: float
     p99_ms: float
     statuses: dict[int, int]
+    cpu_us: float  # the server's CPU time (all its processes, user + system) per answer
 
 
 def wrk_tokens(
-    base_url: str, tokens_file: Path, *, connections: int, seconds: float, threads: int = 2
+    server: Server, tokens_file: Path, *, connections: int, seconds: float, threads: int = 2
 ) -> LoadResult:
     """POST /connect/<token> with distinct tokens from the file, keep-alive connections."""
     threads = min(threads, connections)
+    cpu_before = cpu_seconds(server.process.pid)
     out = subprocess.run(
         [
             ensure_wrk(),
@@ -143,7 +146,7 @@ def wrk_tokens(
             "--latency",
             "-s",
             str(BENCH / "tokens.lua"),
-            base_url,
+            server.base_url,
             "--",
             str(tokens_file),
             str(threads),
@@ -152,9 +155,29 @@ def wrk_tokens(
         text=True,
         check=True,
     ).stdout
+    cpu = cpu_seconds(server.process.pid) - cpu_before
     statuses = {int(s): int(n) for s, n in re.findall(r"STATUS (\d+) (\d+)", out)}
     value = {key: float(v) for key, v in re.findall(r"^(P50|P99|RPS) ([\d.]+)$", out, re.M)}
-    return LoadResult(value["RPS"], value["P50"] * 1000, value["P99"] * 1000, statuses)
+    answers = max(1, sum(statuses.values()))
+    return LoadResult(
+        value["RPS"], value["P50"] * 1000, value["P99"] * 1000, statuses, cpu / answers * 1e6
+    )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process and of every process below it, from /proc:
+    a server's work, however many workers it has, apart from the load generator's."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            stat = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except FileNotFoundError:  # it ended meanwhile
+            continue
+        total += (int(stat[11]) + int(stat[12])) / CLOCK_TICKS  # utime, stime
+        pending += map(int, children)
+    return total
 
 
 def machine_line() -> str:
