@@ -10,6 +10,7 @@ import errno
 import os
 import socket
 import sys
+from importlib.util import find_spec
 from pathlib import Path
 from resource import RLIMIT_NOFILE, getrlimit, setrlimit
 from typing import TextIO
@@ -51,6 +52,8 @@ def hypercorn_config(
         config.bind = [f"{host or default_host}:{port if port is not None else default_port}"]
     if workers is not None:
         config.workers = workers
+    if config.worker_class == "uvloop" and find_spec("uvloop") is None:
+        config.worker_class = "asyncio"  # where uvloop has no build (Windows, PyPy)
     return config
 
 

@@ -23,11 +23,11 @@ import httpx
 import pytest
 from hypercorn.config import Config
 
-from quart_app import invites
+from quart_app import invites, serving
 from quart_app.invites import InviteRequest
 from quart_app.resources import CHECKOUT
 from quart_app.services import open_services
-from quart_app.serving import SETUP_LINK_FILE, AddressInUse, claim_addresses
+from quart_app.serving import SETUP_LINK_FILE, AddressInUse, claim_addresses, hypercorn_config
 from quart_app.storage.queries.shares import shares_page, uses_of
 from quart_app.storage.queries.users import count_users, user_by_name
 
@@ -302,3 +302,17 @@ async def test_a_server_stops_at_once_with_idle_keep_alive_clients(tmp_path: Pat
     assert time.monotonic() - started < 2
     for connection in idle:
         await connection.close()
+
+
+def test_workers_run_uvloop_where_it_is_installed(tmp_path: Path) -> None:
+    with live_server(tmp_path / "instance", workers=1) as server:
+        maps = [Path(f"/proc/{pid}/maps").read_text() for pid in worker_pids(server.process.pid)]
+    assert any("/uvloop/loop." in text for text in maps)
+
+
+def test_serve_falls_back_to_asyncio_where_uvloop_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert hypercorn_config(None, host=None, port=None, workers=None).worker_class == "uvloop"
+    monkeypatch.setattr(serving, "find_spec", lambda name: None)
+    assert hypercorn_config(None, host=None, port=None, workers=None).worker_class == "asyncio"
