@@ -7,7 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-SCRIPTS = ["limits.py", "redeem.py", "create.py", "dashboard.py", "ledger.py", "scale_out.py"]
+SCRIPTS = [
+    "limits.py",
+    "redeem.py",
+    "profile.py",
+    "create.py",
+    "dashboard.py",
+    "ledger.py",
+    "scale_out.py",
+]
 
 
 def main() -> int:

@@ -17,6 +17,7 @@ from quart_app.resources import CHECKOUT
     [
         ("limits.py", "# floors"),
         ("redeem.py", "redeem/tutorial"),
+        ("profile.py", "# where one worker's time goes"),
         ("create.py", "# create a share"),
         ("dashboard.py", "# dashboard with"),
         ("ledger.py", "# ledger over"),
