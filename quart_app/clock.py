@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import Protocol
 
 from .words import plural
@@ -34,12 +33,13 @@ class FrozenClock:
 
 def iso_utc(timestamp: float) -> str:
     """``2026-11-25T16:00:00Z`` — the API's timestamp format."""
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # time.gmtime, not datetime: half the cost, for every redemption and every issued link.
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
 
 
 def human_utc(timestamp: float) -> str:
     """``2026-11-25 16:00 UTC`` — the pages' timestamp format."""
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(timestamp))
 
 
 def in_words(seconds: float) -> str:
