@@ -4,11 +4,12 @@ an in-memory dict) under gunicorn with as many workers as oncelink's hypercorn.t
 
 Rows: the tutorial redeeming its tokens and refusing unknown ones; `oncelink serve` with the
 project's own hypercorn.toml (access log on) redeeming and rejecting; the same without its
-access log, so the log's cost is a row of its own; and the floor, a bare ASGI callable on
-Hypercorn with the same workers and worker class. All servers run side by side; round after
-round every load runs at every level, one after the other, so a machine that speeds up or
-slows down weighs on all alike. Each ratio is taken within a round, and the table shows the
-median and the range over the rounds.
+access log, so the log's cost is a row of its own; the same with the other event loop
+(asyncio's if the project ships uvloop's), to check that choice; and the floor, a bare ASGI
+callable on Hypercorn with the same workers and worker class. All servers run side by side;
+round after round every load runs at every level, one after the other, so a machine that
+speeds up or slows down weighs on all alike. Each ratio is taken within a round, and the
+table shows the median and the range over the rounds.
 
 Every server first gets two seconds of the same load, unmeasured, so that the rows show
 steady state (for oncelink, after its write-ahead log has grown to its working size).
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import re
 import statistics
 import tempfile
 import tomllib
@@ -57,6 +59,8 @@ TUTORIAL_REJECT = "tutorial refusing unknown tokens"
 REDEEM = "oncelink redeem, as shipped"
 REDEEM_QUIET = "oncelink redeem, no access log"
 REJECT = "oncelink reject (forged/expired/garbage)"
+OTHER_REDEEM = "oncelink redeem, {} workers"
+OTHER_REJECT = "oncelink reject, {} workers"
 FLOOR = "floor: bare ASGI on Hypercorn, no log"
 WARM_UP = 2.0  # seconds of unmeasured load before a server's rows
 TOKENS_PER_SECOND = 12_000  # more than any server here answers, so no token is sent twice
@@ -96,12 +100,27 @@ def write(tokens: list[str], folder: Path, name: str) -> Path:
 
 @dataclass
 class Load:
-    """A row of the table: a server, its workers, and where each run gets its tokens."""
+    """A row of the table: a server, and where each run gets its tokens."""
 
     name: str
-    workers: int
     server: Server
     tokens: Callable[[], Path]
+
+
+@dataclass
+class Plan:
+    seconds: float
+    rounds: int
+    levels: list[int]
+    warm_up: float
+
+    @property
+    def runs_each(self) -> int:
+        return self.rounds * len(self.levels) + (1 if self.warm_up else 0)
+
+    @property
+    def tokens_per_run(self) -> int:
+        return int(TOKENS_PER_SECOND * max(self.seconds, self.warm_up)) + 2000
 
 
 @dataclass
@@ -110,15 +129,104 @@ class Shipped:
 
     workers: int
     worker_class: str
+    other_class: str
     quiet: Path  # without the access log
+    other_loop: Path  # with the other event loop
 
 
 def shipped_settings(work: Path) -> Shipped:
     text = (ROOT / "hypercorn.toml").read_text()
-    settings = tomllib.loads(text)
-    quiet = work / "quiet.toml"
+    worker_class = tomllib.loads(text).get("worker_class", "asyncio")
+    other_class = "asyncio" if worker_class == "uvloop" else "uvloop"
+    quiet, other_loop = work / "quiet.toml", work / "other-loop.toml"
     quiet.write_text(text.replace('accesslog = "-"', "accesslog = false"))
-    return Shipped(settings["workers"], settings.get("worker_class", "asyncio"), quiet)
+    other_loop.write_text(
+        re.sub(r"(?m)^worker_class = .*$", "", text) + f'\nworker_class = "{other_class}"\n'
+    )
+    workers = tomllib.loads(text)["workers"]
+    return Shipped(workers, worker_class, other_class, quiet, other_loop)
+
+
+def start_loads(
+    servers: contextlib.ExitStack, shipped: Shipped, plan: Plan, work: Path
+) -> list[Load]:
+    """Every server, started side by side, and the loads each of them gets."""
+    workers = shipped.workers
+
+    def start(name: str, command: list[str], port: int, **env: str) -> Server:
+        return servers.enter_context(serve(name, command, port=port, env=env))
+
+    # Tokens no run has sent yet: the tutorial's names shifted, oncelink's links issued ahead.
+    per_run, runs_each = plan.tokens_per_run, plan.runs_each
+    tutorial_files = iter(
+        [
+            write([f"t{i + per_run * run}" for i in range(per_run)], work, f"tutorial-{run}.txt")
+            for run in range(runs_each)
+        ]
+    )
+    ports = [free_port() for _ in range(5)]
+    env = oncelink_env(work / "instance", ports[1])
+    link_files = iter(
+        [
+            write(asyncio.run(issue_tokens(env, per_run)), work, f"links-{run}.txt")
+            for run in range(3 * runs_each)
+        ]
+    )
+    rejects = write(rejected_tokens(30_000), work, "rejects.txt")
+
+    gunicorn = [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{ports[0]}"]
+    tutorial = start(
+        "tutorial",
+        [*gunicorn, "bench.tutorial_app:app"],
+        ports[0],
+        TUTORIAL_TOKENS=str(per_run * runs_each),
+    )
+
+    def oncelink(port: int, config: Path | None) -> Server:
+        flags = ["--config", str(config)] if config else []
+        base_url = f"http://127.0.0.1:{port}"
+        command = [*oncelink_command(port, workers), *flags]
+        return start(f"oncelink-{port}", command, port, **{**env, "ONCELINK_BASE_URL": base_url})
+
+    as_shipped = oncelink(ports[1], None)
+    quiet = oncelink(ports[2], shipped.quiet)
+    other_loop = oncelink(ports[3], shipped.other_loop)
+    hypercorn = [
+        str(BIN / "hypercorn"),
+        "--config",
+        str(shipped.quiet),
+        "-b",
+        f"127.0.0.1:{ports[4]}",
+    ]
+    floor = start("floor", [*hypercorn, "bench.hello_app:app"], ports[4])
+    return [
+        Load(TUTORIAL, tutorial, lambda: next(tutorial_files)),
+        Load(REDEEM, as_shipped, lambda: next(link_files)),
+        Load(REDEEM_QUIET, quiet, lambda: next(link_files)),
+        Load(OTHER_REDEEM.format(shipped.other_class), other_loop, lambda: next(link_files)),
+        Load(TUTORIAL_REJECT, tutorial, lambda: rejects),
+        Load(REJECT, as_shipped, lambda: rejects),
+        Load(OTHER_REJECT.format(shipped.other_class), other_loop, lambda: rejects),
+        Load(FLOOR, floor, lambda: rejects),
+    ]
+
+
+Runs = dict[tuple[str, int], list[LoadResult]]
+
+
+def measure(loads: list[Load], plan: Plan) -> Runs:
+    """Round after round, every load at every level, one after the other."""
+    for load in loads if plan.warm_up else ():
+        wrk_tokens(load.server, load.tokens(), connections=16, seconds=plan.warm_up)
+    runs: Runs = {}
+    for _ in range(plan.rounds):
+        for connections in plan.levels:
+            for load in loads:
+                result = wrk_tokens(
+                    load.server, load.tokens(), connections=connections, seconds=plan.seconds
+                )
+                runs.setdefault((load.name, connections), []).append(result)
+    return runs
 
 
 def median_result(runs: list[LoadResult]) -> LoadResult:
@@ -140,81 +248,7 @@ def spread(values: list[float]) -> str:
     return middle if len(values) == 1 else f"{middle} ({min(values):.2f}-{max(values):.2f})"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=5)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--tiny", action="store_true", help="a one-second smoke run")
-    args = parser.parse_args()
-    seconds, rounds = (1, 1) if args.tiny else (args.seconds, args.rounds)
-    levels = [16] if args.tiny else [16, 32, 64]
-    warm_up = 0 if args.tiny else WARM_UP
-    runs_each = rounds * len(levels) + (1 if warm_up else 0)
-    per_run = int(TOKENS_PER_SECOND * max(seconds, warm_up)) + 2000
-    work = Path(tempfile.mkdtemp(prefix="oncelink-bench-"))
-    shipped = shipped_settings(work)
-    workers = shipped.workers
-
-    # Tokens no run has sent yet: the tutorial's names shifted, oncelink's links issued ahead.
-    tutorial_files = iter(
-        [
-            write([f"t{i + per_run * run}" for i in range(per_run)], work, f"tutorial-{run}.txt")
-            for run in range(runs_each)
-        ]
-    )
-    oncelink_port, quiet_port = free_port(), free_port()
-    env = oncelink_env(work / "instance", oncelink_port)
-    link_files = iter(
-        [
-            write(asyncio.run(issue_tokens(env, per_run)), work, f"links-{run}.txt")
-            for run in range(2 * runs_each)
-        ]
-    )
-    reject_file = write(rejected_tokens(30_000), work, "rejects.txt")
-
-    with contextlib.ExitStack() as servers:
-
-        def start(name: str, command: list[str], port: int, **env: str) -> Server:
-            return servers.enter_context(serve(name, command, port=port, env=env))
-
-        port = free_port()
-        gunicorn = [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}"]
-        tutorial = start(
-            "tutorial",
-            [*gunicorn, "bench.tutorial_app:app"],
-            port,
-            TUTORIAL_TOKENS=str(per_run * runs_each),
-        )
-        oncelink = start("oncelink", oncelink_command(oncelink_port, workers), oncelink_port, **env)
-        quiet = start(
-            "oncelink-quiet",
-            [*oncelink_command(quiet_port, workers), "--config", str(shipped.quiet)],
-            quiet_port,
-            **{**env, "ONCELINK_BASE_URL": f"http://127.0.0.1:{quiet_port}"},
-        )
-        port = free_port()
-        hypercorn = [str(BIN / "hypercorn"), "--config", str(shipped.quiet)]
-        floor = start("floor", [*hypercorn, "-b", f"127.0.0.1:{port}", "bench.hello_app:app"], port)
-        loads = [
-            Load(TUTORIAL, workers, tutorial, lambda: next(tutorial_files)),
-            Load(REDEEM, workers, oncelink, lambda: next(link_files)),
-            Load(REDEEM_QUIET, workers, quiet, lambda: next(link_files)),
-            Load(TUTORIAL_REJECT, workers, tutorial, lambda: reject_file),
-            Load(REJECT, workers, oncelink, lambda: reject_file),
-            Load(FLOOR, workers, floor, lambda: reject_file),
-        ]
-        for load in loads:
-            if warm_up and load.name not in (TUTORIAL_REJECT, REJECT):
-                wrk_tokens(load.server, load.tokens(), connections=16, seconds=warm_up)
-        runs: dict[tuple[str, int], list[LoadResult]] = {}
-        for _ in range(rounds):
-            for connections in levels:
-                for load in loads:
-                    result = wrk_tokens(
-                        load.server, load.tokens(), connections=connections, seconds=seconds
-                    )
-                    runs.setdefault((load.name, connections), []).append(result)
-
+def print_rows(runs: Runs, loads: list[Load], shipped: Shipped, plan: Plan) -> None:
     names = [load.name for load in loads]
     rows = []
     for (name, connections), results in sorted(
@@ -223,50 +257,64 @@ def main() -> None:
         row = median_result(results)
         ok = row.statuses.get(200, 0)
         other = sum(row.statuses.values()) - ok
-        rows.append([name, workers, connections, row.rps, row.p50_ms, row.p99_ms, row.cpu_us])
-        rows[-1] += [ok, other]
+        rows.append([name, shipped.workers, connections, row.rps, row.p50_ms, row.p99_ms])
+        rows[-1] += [row.cpu_us, ok, other]
     print(
-        f"# redeem and reject — {machine_line()}; {seconds:g} s per run, keep-alive wrk "
-        f"(2 threads); every server {workers} workers (oncelink and the floor: Hypercorn "
-        f"{shipped.worker_class} workers; the tutorial: gunicorn sync workers); median of "
-        f"{rounds} round{'s' if rounds > 1 else ''}, answers counted over all"
+        f"# redeem and reject — {machine_line()}; {plan.seconds:g} s per run, keep-alive wrk "
+        f"(2 threads); every server {shipped.workers} workers (oncelink and the floor: "
+        f"Hypercorn {shipped.worker_class} workers unless the row says; the tutorial: gunicorn "
+        f"sync workers); median of {plan.rounds} round{'s' if plan.rounds > 1 else ''}, "
+        "answers counted over all"
     )
     headers = ["server", "workers", "conns", "req/s", "p50 ms", "p99 ms", "CPU µs/answer"]
     print(table([*headers, "200", "other"], rows))
     print()
 
+
+def print_ratios(runs: Runs, shipped: Shipped, plan: Plan) -> None:
     def ratios(a: str, b: str, connections: int, measure: str = "rps") -> list[float]:
         """a's figure over b's, round by round."""
         pairs = zip(runs[(a, connections)], runs[(b, connections)], strict=True)
         return [getattr(x, measure) / getattr(y, measure) for x, y in pairs]
 
-    def log_cost(connections: int) -> list[float]:
-        return [1 - ratio for ratio in ratios(REDEEM, REDEEM_QUIET, connections)]
+    other = shipped.other_class
+    rows = [
+        [
+            c,
+            spread(ratios(REDEEM, TUTORIAL, c)),
+            spread(ratios(REJECT, TUTORIAL_REJECT, c)),
+            spread([1 - ratio for ratio in ratios(REDEEM, REDEEM_QUIET, c)]),
+            spread(ratios(REDEEM, TUTORIAL, c, "p99_ms")),
+            spread(ratios(REDEEM, FLOOR, c)),
+            spread(ratios(REDEEM, OTHER_REDEEM.format(other), c)),
+            spread(ratios(REJECT, OTHER_REJECT.format(other), c)),
+        ]
+        for c in plan.levels
+    ]
+    print(f"# ratios within each round, median (range); {shipped.workers} workers on every side")
+    headers = ["conns", "redeem/tutorial (>=1.2)", "reject/tutorial (>=1.5)"]
+    headers += ["log cost (<=0.10)", "redeem p99/tutorial p99 (<=2)", "redeem/floor"]
+    headers += [f"redeem {shipped.worker_class}/{other}", f"reject {shipped.worker_class}/{other}"]
+    print(table(headers, rows))
 
-    print(f"# ratios within each round, median (range); {workers} workers on every side")
-    print(
-        table(
-            [
-                "conns",
-                "redeem/tutorial (>=1.2)",
-                "reject/tutorial (>=1.5)",
-                "log cost (<=0.10)",
-                "redeem p99/tutorial p99 (<=2)",
-                "redeem/floor",
-            ],
-            [
-                [
-                    c,
-                    spread(ratios(REDEEM, TUTORIAL, c)),
-                    spread(ratios(REJECT, TUTORIAL_REJECT, c)),
-                    spread(log_cost(c)),
-                    spread(ratios(REDEEM, TUTORIAL, c, "p99_ms")),
-                    spread(ratios(REDEEM, FLOOR, c)),
-                ]
-                for c in levels
-            ],
-        )
-    )
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--tiny", action="store_true", help="a one-second smoke run")
+    args = parser.parse_args()
+    if args.tiny:
+        plan = Plan(seconds=1, rounds=1, levels=[16], warm_up=0)
+    else:
+        plan = Plan(args.seconds, args.rounds, [16, 32, 64], WARM_UP)
+    work = Path(tempfile.mkdtemp(prefix="oncelink-bench-"))
+    shipped = shipped_settings(work)
+    with contextlib.ExitStack() as servers:
+        loads = start_loads(servers, shipped, plan, work)
+        runs = measure(loads, plan)
+    print_rows(runs, loads, shipped, plan)
+    print_ratios(runs, shipped, plan)
 
 
 if __name__ == "__main__":
