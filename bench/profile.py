@@ -1,9 +1,10 @@
 """Where a worker's time goes: py-spy samples one worker of `oncelink serve` (as shipped)
 while wrk redeems or rejects links, or of the floor (a bare ASGI callable on Hypercorn), and
-the samples are summed by part: the socket's send call, Hypercorn with h11 and the event
-loop, the door and the redemption, the signature check, SQLite (statements, and COMMIT with
-its fsync, on the event loop), the access log, and threads (waiting for the other worker's
-write lock). Needs py-spy (a dev dependency) and the right to trace a child process.
+the event loop's samples are summed by part: the socket's send call, Hypercorn with h11 and
+the event loop, the door and the redemption, the signature check, SQLite (statements, and
+COMMIT with its fsync, on the event loop), the access log; and apart, how long the worker's
+other threads were busy (waiting for the other worker's write lock). Needs py-spy (a dev
+dependency) and the right to trace a child process.
 
     python bench/profile.py [--load redeem|reject|floor]... [--seconds 10] [--connections 32]
 """
@@ -44,8 +45,7 @@ PARTS = [
     ("quart_app/links/tokens.py", "signature check"),
     ("quart_app/storage/", "SQLite: claims, COMMIT and its fsync, write lock"),
     ("(sqlite3/", "SQLite: claims, COMMIT and its fsync, write lock"),
-    ("(threading.py", "threads: waiting for the other worker's write lock"),
-    ("(concurrent/futures/", "threads: waiting for the other worker's write lock"),
+    ("(concurrent/futures/", "handing the write lock's wait to a thread"),
     ("quart_app/", "oncelink: the door, the redemption, answers"),
     ("bench/hello_app.py", "the floor's callable"),
     ("hypercorn/", "Hypercorn, h11 and the event loop"),
@@ -63,16 +63,21 @@ def part_of(stack: list[str]) -> str:
     return "other"
 
 
-def summarise(samples: Path) -> tuple[Counter[str], Counter[str]]:
-    """Samples per part, and per innermost function (its own time)."""
+def summarise(samples: Path) -> tuple[Counter[str], Counter[str], int]:
+    """The event loop's samples per part and per innermost function (its own time), and the
+    samples of the worker's other threads (waits for the write lock, aiosqlite's)."""
     parts: Counter[str] = Counter()
     functions: Counter[str] = Counter()
+    threads = 0
     for line in samples.read_text().splitlines():
         stack_text, _, count = line.rpartition(" ")
         stack = stack_text.split(";")
+        if not any("spawn_main" in frame for frame in stack[:3]):  # not the main thread
+            threads += int(count)
+            continue
         parts[part_of(stack)] += int(count)
         functions[stack[-1]] += int(count)
-    return parts, functions
+    return parts, functions, threads
 
 
 def worker_of(server_pid: int) -> int:
@@ -108,13 +113,17 @@ def profile(load: str, seconds: int, connections: int, spy: str) -> None:
         record += ["--duration", str(seconds), "--rate", "250", "--format", "raw"]
         subprocess.run([*record, "--output", str(samples)], check=True, capture_output=True)
         wrk.join()
-    parts, functions = summarise(samples)
+    parts, functions, threads = summarise(samples)
     total = sum(parts.values())
     print(
-        f"# where one worker's time goes: {load}, {connections} connections, {seconds} s of "
-        f"py-spy samples (time not idle) — {machine_line()}"
+        f"# where one worker's event loop spends its time: {load}, {connections} connections, "
+        f"{seconds} s of py-spy samples (time not idle) — {machine_line()}"
     )
     print(table(["part", "% of samples"], [[p, 100 * n / total] for p, n in parts.most_common()]))
+    print(
+        f"The worker's other threads (waiting for the other worker's write lock, aiosqlite's) "
+        f"were busy {100 * threads / total:.0f} % as long again."
+    )
     print()
     top = [[f, 100 * n / total] for f, n in functions.most_common(10)]
     print(table(["innermost function (its own time)", "% of samples"], top))

@@ -17,7 +17,7 @@ from quart_app.resources import CHECKOUT
     [
         ("limits.py", "# floors"),
         ("redeem.py", "redeem/tutorial"),
-        ("profile.py", "# where one worker's time goes"),
+        ("profile.py", "# where one worker's event loop spends its time"),
         ("create.py", "# create a share"),
         ("dashboard.py", "# dashboard with"),
         ("ledger.py", "# ledger over"),
