@@ -25,7 +25,7 @@ from quart_app.storage.postgres.backend import schema as postgres_schema
 from quart_app.storage.sqlite import checkpoints as sqlite_checkpoints
 from quart_app.storage.sqlite.backend import SqliteDatabase
 from quart_app.storage.sqlite.backend import schema as sqlite_schema
-from quart_app.storage.sqlite.connections import JOURNAL_SIZE_LIMIT, connect
+from quart_app.storage.sqlite.connections import JOURNAL_SIZE_LIMIT, connect, connect_sync
 from quart_app.storage.sqlite.writelock import WriteLock
 from quart_app.sweep import sweep
 from quart_app.web.context import services_of
@@ -398,13 +398,33 @@ async def test_a_lock_closed_while_a_cancelled_wait_blocks_keeps_its_file_until_
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
 
 
-async def test_the_log_shrinks_back_after_a_burst(checkpointing: Checkpointing) -> None:
-    """A burst of writes may grow the log far; once copied into the file, the next commit
-    cuts it back to the size every connection is told to keep (``journal_size_limit``)."""
+async def test_the_log_gives_its_file_back_once_writes_pause(
+    checkpointing: Checkpointing,
+) -> None:
+    """The log's file keeps the size of its busiest moment, even once copied: the first
+    checkpoint turn that finds nothing new written truncates it."""
     c = checkpointing
     log = c.db.path.with_name(c.db.path.name + "-wal")
     await write_megabytes(c.db, 24)
-    assert log.stat().st_size > 24_000_000
-    assert await sqlite_checkpoints.checkpoint_in_full(c.conn, c.locks, 0) > 0
-    await write_megabytes(c.db, 0.01, first=20_000)
-    assert log.stat().st_size <= JOURNAL_SIZE_LIMIT
+    copied = await sqlite_checkpoints.checkpoint_in_full(c.conn, c.locks, 0)
+    assert copied > 0
+    assert log.stat().st_size > 24_000_000  # copied, but writes may still come
+    assert await sqlite_checkpoints.checkpoint_in_full(c.conn, c.locks, copied) == 0
+    assert log.stat().st_size == 0
+    await write_megabytes(c.db, 0.01, first=20_000)  # and the database goes on as before
+    [(count,)] = await c.db.reader.execute_fetchall("SELECT count(*) FROM users")
+    assert count == 24 * 500 + 5
+
+
+async def test_every_connection_caps_the_log_it_keeps_under_traffic(tmp_path: Path) -> None:
+    conn = await connect(tmp_path / "db.sqlite3")
+    try:
+        [(limit,)] = await conn.execute_fetchall("PRAGMA journal_size_limit")
+    finally:
+        await conn.close()
+    sync = connect_sync(tmp_path / "db.sqlite3")
+    try:
+        [(sync_limit,)] = sync.execute("PRAGMA journal_size_limit").fetchall()
+    finally:
+        sync.close()
+    assert limit == sync_limit == JOURNAL_SIZE_LIMIT

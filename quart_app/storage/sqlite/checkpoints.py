@@ -16,6 +16,11 @@ next commit then writes from the log's beginning again. To keep that hold short 
 redemptions by a quarter of a second behind the pruner's bulk deletes), more unlocked passes
 come first, each copying what was appended while the one before ran, until that is little;
 and while a sweep deletes in bulk, the turn ends after its first pass.
+
+A log that starts again keeps its file's size, that of its busiest moment: a turn that finds
+the log copied in full and nothing written since truncates the file. Truncating it under
+traffic instead (a small journal_size_limit) cost up to half the redemptions, as the file
+was then cut and grown again every turn.
 """
 
 from __future__ import annotations
@@ -97,6 +102,8 @@ async def checkpoint_in_full(conn: SqliteConnection, locks: Locks, done: int) ->
     it was copied in full, else 0. ``done`` is what the last turn returned: a log of that
     length has not moved since, and holding writers back for it would gain nothing."""
     in_log, _ = await checkpoint(conn)
+    if 0 < in_log == done:  # copied in full last turn, and nothing written since
+        return 0 if await _truncate(conn, locks.writers) else done
     if in_log <= 0 or in_log == done:  # -1: another process is checkpointing
         return done
     # While a sweep deletes in bulk, copying is slow (passes of a quarter second in
@@ -107,6 +114,20 @@ async def checkpoint_in_full(conn: SqliteConnection, locks: Locks, done: int) ->
         return await _finish(conn, locks.writers, in_log)
     finally:
         locks.sweeps.release()
+
+
+async def _truncate(conn: SqliteConnection, writers: WriteLock) -> bool:
+    """Give the log's file back to the disk while no one writes; it would otherwise keep the
+    size of its busiest moment for good (journal_size_limit caps it under traffic). Writers
+    that come meanwhile wait on their lock for the moment it takes. False if one is at work:
+    a later quiet turn tries again."""
+    if not writers.try_acquire():
+        return False
+    try:
+        await conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        writers.release()
+    return True
 
 
 async def _finish(conn: SqliteConnection, writers: WriteLock, in_log: int) -> int:
