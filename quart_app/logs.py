@@ -34,6 +34,8 @@ _CREDENTIALS = frozenset({"authorization", "proxy-authorization", "cookie", "set
 
 
 class ServingLogger(HypercornLogger):
+    """Hypercorn's logger in a serving process: built once per worker, before the app."""
+
     def __init__(self, config: Config) -> None:
         super().__init__(config)
         self._atoms = compile_atoms(config.access_log_format)
