@@ -58,6 +58,16 @@ class Server:
     log: Path
 
 
+@dataclass
+class Command:
+    """A server to start: its name, its command line, the port it listens on."""
+
+    name: str
+    argv: Sequence[str]
+    port: int
+    env: dict[str, str] | None = None
+
+
 @contextmanager
 def serve(
     name: str,
@@ -68,34 +78,55 @@ def serve(
     ready_path: str = "/connect/x",
 ) -> Iterator[Server]:
     """Run a server command until the block ends; waits until it answers."""
-    log = Path(tempfile.mkstemp(prefix=f"bench-{name}-", suffix=".log")[1])
-    full_env = {**os.environ, **(env or {})}
+    with serve_all([Command(name, command, port, env)], ready_path=ready_path) as [server]:
+        yield server
+
+
+@contextmanager
+def serve_all(
+    commands: Sequence[Command], *, ready_path: str = "/connect/x"
+) -> Iterator[list[Server]]:
+    """Start every server at once, wait until each answers, stop them all after the block."""
+    servers = [_start(command) for command in commands]
+    try:
+        for server in servers:
+            _wait_until_up(server, ready_path)
+        time.sleep(0.3)  # let every worker finish starting
+        yield servers
+    finally:
+        for server in servers:
+            server.process.terminate()
+        for server in servers:
+            try:
+                server.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.process.kill()
+            server.log.unlink(missing_ok=True)
+
+
+def _start(command: Command) -> Server:
+    log = Path(tempfile.mkstemp(prefix=f"bench-{command.name}-", suffix=".log")[1])
+    env = {**os.environ, **(command.env or {})}
     with log.open("wb") as out:
         process = subprocess.Popen(
-            list(command), env=full_env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT
+            list(command.argv), env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT
         )
-    server = Server(name, f"http://127.0.0.1:{port}", process, log)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} exited:\n{log.read_text()}")
-            try:
-                httpx.get(server.base_url + ready_path, timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{name} did not start:\n{log.read_text()}") from None
-                time.sleep(0.05)
-        time.sleep(0.3)  # let every worker finish starting
-        yield server
-    finally:
-        process.terminate()
+    return Server(command.name, f"http://127.0.0.1:{command.port}", process, log)
+
+
+def _wait_until_up(server: Server, ready_path: str) -> None:
+    deadline = time.monotonic() + 60
+    while server.process.poll() is None:
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.unlink(missing_ok=True)
+            httpx.get(server.base_url + ready_path, timeout=1)
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"{server.name} did not start:\n{server.log.read_text()}"
+                ) from None
+            time.sleep(0.05)
+    raise RuntimeError(f"{server.name} exited:\n{server.log.read_text()}")
 
 
 def oncelink_env(instance: Path, port: int, **extra: str) -> dict[str, str]:
@@ -167,17 +198,31 @@ def wrk_tokens(
 def cpu_seconds(pid: int) -> float:
     """User and system CPU time of a process and of every process below it, from /proc:
     a server's work, however many workers it has, apart from the load generator's."""
-    total, pending = 0.0, [pid]
-    while pending:
-        current = pending.pop()
+    total = 0.0
+    for process in [pid, *descendants(pid)]:
         try:
-            stat = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+            stat = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:  # it ended meanwhile
             continue
         total += (int(stat[11]) + int(stat[12])) / CLOCK_TICKS  # utime, stime
-        pending += map(int, children)
     return total
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid``, from each process's parent in /proc."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, pending = [], [pid]
+    while pending:
+        children = parents.get(pending.pop(), [])
+        found += children
+        pending += children
+    return found
 
 
 def machine_line() -> str:

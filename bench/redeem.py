@@ -35,6 +35,7 @@ from common import (
     BIN,
     ROOT,
     SIGNING_KEY,
+    Command,
     LoadResult,
     Server,
     bench_owner,
@@ -42,7 +43,7 @@ from common import (
     machine_line,
     oncelink_command,
     oncelink_env,
-    serve,
+    serve_all,
     table,
     wrk_tokens,
 )
@@ -63,7 +64,6 @@ OTHER_REDEEM = "oncelink redeem, {} workers"
 OTHER_REJECT = "oncelink reject, {} workers"
 FLOOR = "floor: bare ASGI on Hypercorn, no log"
 WARM_UP = 2.0  # seconds of unmeasured load before a server's rows
-TOKENS_PER_SECOND = 12_000  # more than any server here answers, so no token is sent twice
 
 
 async def issue_tokens(env: dict[str, str], count: int) -> list[str]:
@@ -113,6 +113,8 @@ class Plan:
     rounds: int
     levels: list[int]
     warm_up: float
+    # More than any server here answers, so that no token is sent twice.
+    tokens_per_second: int = 12_000
 
     @property
     def runs_each(self) -> int:
@@ -120,7 +122,7 @@ class Plan:
 
     @property
     def tokens_per_run(self) -> int:
-        return int(TOKENS_PER_SECOND * max(self.seconds, self.warm_up)) + 2000
+        return int(self.tokens_per_second * max(self.seconds, self.warm_up)) + 2000
 
 
 @dataclass
@@ -151,11 +153,6 @@ def start_loads(
     servers: contextlib.ExitStack, shipped: Shipped, plan: Plan, work: Path
 ) -> list[Load]:
     """Every server, started side by side, and the loads each of them gets."""
-    workers = shipped.workers
-
-    def start(name: str, command: list[str], port: int, **env: str) -> Server:
-        return servers.enter_context(serve(name, command, port=port, env=env))
-
     # Tokens no run has sent yet: the tutorial's names shifted, oncelink's links issued ahead.
     per_run, runs_each = plan.tokens_per_run, plan.runs_each
     tutorial_files = iter(
@@ -173,32 +170,9 @@ def start_loads(
         ]
     )
     rejects = write(rejected_tokens(30_000), work, "rejects.txt")
-
-    gunicorn = [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{ports[0]}"]
-    tutorial = start(
-        "tutorial",
-        [*gunicorn, "bench.tutorial_app:app"],
-        ports[0],
-        TUTORIAL_TOKENS=str(per_run * runs_each),
+    tutorial, as_shipped, quiet, other_loop, floor = servers.enter_context(
+        serve_all(commands(shipped, ports, env, tutorial_tokens=per_run * runs_each))
     )
-
-    def oncelink(port: int, config: Path | None) -> Server:
-        flags = ["--config", str(config)] if config else []
-        base_url = f"http://127.0.0.1:{port}"
-        command = [*oncelink_command(port, workers), *flags]
-        return start(f"oncelink-{port}", command, port, **{**env, "ONCELINK_BASE_URL": base_url})
-
-    as_shipped = oncelink(ports[1], None)
-    quiet = oncelink(ports[2], shipped.quiet)
-    other_loop = oncelink(ports[3], shipped.other_loop)
-    hypercorn = [
-        str(BIN / "hypercorn"),
-        "--config",
-        str(shipped.quiet),
-        "-b",
-        f"127.0.0.1:{ports[4]}",
-    ]
-    floor = start("floor", [*hypercorn, "bench.hello_app:app"], ports[4])
     return [
         Load(TUTORIAL, tutorial, lambda: next(tutorial_files)),
         Load(REDEEM, as_shipped, lambda: next(link_files)),
@@ -208,6 +182,38 @@ def start_loads(
         Load(REJECT, as_shipped, lambda: rejects),
         Load(OTHER_REJECT.format(shipped.other_class), other_loop, lambda: rejects),
         Load(FLOOR, floor, lambda: rejects),
+    ]
+
+
+def commands(
+    shipped: Shipped, ports: list[int], env: dict[str, str], *, tutorial_tokens: int
+) -> list[Command]:
+    """The tutorial, oncelink as shipped, without its log, with the other event loop, and
+    the floor, on the given ports in that order."""
+    workers = shipped.workers
+    gunicorn = [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{ports[0]}"]
+
+    def oncelink(port: int, config: Path | None) -> Command:
+        flags = ["--config", str(config)] if config else []
+        base_url = {"ONCELINK_BASE_URL": f"http://127.0.0.1:{port}"}
+        return Command(
+            f"oncelink-{port}", [*oncelink_command(port, workers), *flags], port, env | base_url
+        )
+
+    hypercorn = [str(BIN / "hypercorn"), "--config", str(shipped.quiet)]
+    return [
+        Command(
+            "tutorial",
+            [*gunicorn, "bench.tutorial_app:app"],
+            ports[0],
+            {"TUTORIAL_TOKENS": str(tutorial_tokens)},
+        ),
+        oncelink(ports[1], None),
+        oncelink(ports[2], shipped.quiet),
+        oncelink(ports[3], shipped.other_loop),
+        Command(
+            "floor", [*hypercorn, "-b", f"127.0.0.1:{ports[4]}", "bench.hello_app:app"], ports[4]
+        ),
     ]
 
 
@@ -305,7 +311,7 @@ def main() -> None:
     parser.add_argument("--tiny", action="store_true", help="a one-second smoke run")
     args = parser.parse_args()
     if args.tiny:
-        plan = Plan(seconds=1, rounds=1, levels=[16], warm_up=0)
+        plan = Plan(seconds=1, rounds=1, levels=[16], warm_up=0, tokens_per_second=2000)
     else:
         plan = Plan(args.seconds, args.rounds, [16, 32, 64], WARM_UP)
     work = Path(tempfile.mkdtemp(prefix="oncelink-bench-"))
