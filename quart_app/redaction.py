@@ -87,26 +87,30 @@ def loggable(value: str) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """Rewrites a record so that no handler writes a secret path or a forged line: the
-    message redacted and on one line, a traceback redacted and indented under it (so none of
-    its lines, the exception's message included, can pass for a record of its own)."""
+    """Rewrites a record so that no handler writes a secret path or a forged line: its
+    message and traceback redacted line by line, control characters escaped, and every line
+    after the first indented under it, so that none (an exception's message included) can
+    pass for a record of its own. Quotes stay as they are: no field of these lines is
+    quoted, and tracebacks quote source code."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "oncelink_clean", False):  # another handler's filter did it
             return True
-        record.msg, record.args = loggable(record.getMessage()), None
+        record.msg, record.args = _cleaned(record.getMessage(), indent_first=False), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = _indented(record.exc_text)
+            record.exc_text = _cleaned(record.exc_text)
         if record.stack_info:
-            record.stack_info = _indented(record.stack_info)
+            record.stack_info = _cleaned(record.stack_info)
         record.oncelink_clean = True
         return True
 
 
-def _indented(text: str) -> str:
-    return "\n".join("    " + _escape_controls(redact(line)) for line in text.splitlines())
+def _cleaned(text: str, *, indent_first: bool = True) -> str:
+    lines = [_escape_controls(redact(line)) for line in text.splitlines() or [""]]
+    first = ("    " if indent_first else "") + lines[0]
+    return "\n".join([first, *("    " + line for line in lines[1:])])
 
 
 def _escape_controls(text: str) -> str:

@@ -135,8 +135,8 @@ def test_app_records_are_redacted_and_kept_on_their_own_lines() -> None:
 
 
 def test_a_record_written_by_two_handlers_is_cleaned_once() -> None:
-    entry = record("a \\ and a %s", "\n")
-    assert formatted(entry) == formatted(entry) == "ERROR a \\\\ and a \\x0a"
+    entry = record("a \\ and a %s", "\x1b[31m")
+    assert formatted(entry) == formatted(entry) == "ERROR a \\ and a \\x1b[31m"
 
 
 def test_stack_info_is_cleaned_too() -> None:
