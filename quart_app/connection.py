@@ -9,22 +9,21 @@
   status line and headers, then the body): two system calls for a small answer. Pieces are
   gathered and written together once the response is complete, or at the latest when the
   event loop next turns.
-- No task is made per request or per read. Hypercorn started an idle timer task (and
-  ``wait_for`` another inside it) after every response and cancelled it at the next request,
-  and ran every read in a task of its own (``wait_for``): together a tenth of a worker's time
-  on the redeem path. The idle timer is a timer handle now, reads wait under
-  ``asyncio.timeout``, and one task per connection still closes it at once, if idle, when the
-  worker stops.
+- No task is made per request for the keep-alive timer. Hypercorn started an idle timer task
+  (and ``wait_for`` another inside it) after every response and cancelled it at the next
+  request. The timer is a timer handle now, and one task per connection still closes it at
+  once, if idle, when the worker stops. (Reading under ``asyncio.timeout`` instead of
+  Hypercorn's ``wait_for``, a task per read, was tried and dropped: a client still sending a
+  body the server had refused was then never cut off.)
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from ssl import SSLError
 from typing import Any
 
-from hypercorn.asyncio.tcp_server import MAX_RECV, TCPServer
+from hypercorn.asyncio.tcp_server import TCPServer
 from hypercorn.events import Closed, Event, RawData, Updated
 
 # Above this much unsent data, write it at once and wait until the socket takes it.
@@ -42,14 +41,7 @@ class ClosingTCPServer(TCPServer):
         self._start_idle_timer()
 
     async def _read_data(self) -> None:
-        while not self.reader.at_eof():
-            try:
-                async with asyncio.timeout(self.config.read_timeout):
-                    data = await self.reader.read(MAX_RECV)
-            except (ConnectionError, OSError, TimeoutError, SSLError):
-                break
-            await self.protocol.handle(RawData(data))
-        await self.protocol.handle(Closed())
+        await super()._read_data()
         self._stop_idle_timer()
         await self.idle_task.stop()  # nothing left to watch for: the client is gone
 
