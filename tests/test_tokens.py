@@ -48,6 +48,15 @@ def test_token_carries_share_jti_ttl_and_generation(clock: FrozenClock) -> None:
     assert claims.expires_at == int(clock()) + 600
 
 
+def test_a_link_carries_its_number_and_old_links_without_one_stay_valid(
+    clock: FrozenClock,
+) -> None:
+    links = signer(clock, NEW)
+    assert links.verify(links.issue("s", ttl=600, generation=0, number=7)).number == 7
+    old = raw_token(clock, {"s": "s", "j": "j", "t": 600, "g": 0})
+    assert links.verify(old).number is None
+
+
 def test_every_link_gets_its_own_jti(clock: FrozenClock) -> None:
     links = signer(clock, NEW)
     jtis = {links.verify(links.issue("s", ttl=600, generation=0)).jti for _ in range(200)}
@@ -82,6 +91,10 @@ def test_nothing_outlives_max_ttl_whatever_its_payload_says(clock: FrozenClock) 
         {"s": "s", "j": "", "t": 600, "g": 0},
         {"s": "s", "j": "j", "t": -5, "g": 0},
         {"s": "s", "j": "j", "t": 600, "g": 0, "x": 1},
+        {"s": "s", "j": "j", "t": 600, "g": 0, "i": 0},
+        {"s": "s", "j": "j", "t": 600, "g": 0, "i": "1"},
+        {"s": "s", "j": "j", "t": 600, "g": 0, "i": True},
+        {"s": "s", "j": "j", "t": 600, "g": 0, "i": None},
         ["s", "j", 600, 0],
         "just a string",
     ],
@@ -112,6 +125,6 @@ def test_setup_tokens_are_not_links(clock: FrozenClock) -> None:
 
 def test_largest_real_tokens_fit_the_length_limit_with_room(clock: FrozenClock) -> None:
     links = signer(clock, NEW)
-    token = links.issue("x" * 16, ttl=30 * DAY, generation=10**9)
+    token = links.issue("x" * 16, ttl=30 * DAY, generation=10**9, number=1000)
     assert len(token) < MAX_TOKEN_LENGTH * 0.7
     assert links.verify(token).generation == 10**9

@@ -1,8 +1,10 @@
 """Signing and verifying one-time links. The only module that imports itsdangerous.
 
 A link token is a timestamp-signed payload ``{"s": share id, "j": jti, "t": ttl, "g":
-generation}``. Verification decides *invalid* and *expired* without touching the database;
-whether the link was used or revoked is the ledger's business.
+generation, "i": number}``; ``i``, the link's number within its share (1-based), is absent
+from tokens issued before links were numbered, which stay valid. Verification decides
+*invalid* and *expired* without touching the database; whether the link was used or revoked
+is the ledger's business.
 
 Setup links, invites and re-view passes are signed with the same keys under salts of their
 own, so that none of them is ever valid as another.
@@ -67,6 +69,7 @@ class LinkClaims:
     ttl: int
     generation: int
     issued_at: int
+    number: int | None = None  # within the share, 1-based; None on tokens issued before
 
     @property
     def expires_at(self) -> int:
@@ -113,11 +116,14 @@ class LinkSigner:
             signer_kwargs={"digest_method": hashlib.sha256, "clock": self._clock},
         )
 
-    def issue(self, share_id: str, *, ttl: int, generation: int) -> str:
-        """A new token for one link; each call gets a fresh 128-bit jti."""
+    def issue(self, share_id: str, *, ttl: int, generation: int, number: int | None = None) -> str:
+        """A new token for link ``number`` of the share (None: a link without a number, as
+        issued before links were numbered); each call gets a fresh 128-bit jti."""
         if not 0 < ttl <= self.max_ttl:
             raise ValueError(f"ttl {ttl} is outside (0, {self.max_ttl}]")
         payload = {"s": share_id, "j": secrets.token_urlsafe(16), "t": ttl, "g": generation}
+        if number is not None:
+            payload["i"] = number
         return self._links.dumps(payload)
 
     def verify(self, token: str) -> LinkClaims:
@@ -187,13 +193,20 @@ class LinkSigner:
         return result
 
 
+_KEYS = frozenset({"s", "j", "t", "g"})
+_NUMBERED_KEYS = _KEYS | {"i"}
+
+
 def _claims_from(payload: Any, issued_at: int) -> LinkClaims:
     """Check the payload's shape; a signed but ill-formed payload is still invalid."""
-    if not isinstance(payload, dict) or set(payload) != {"s", "j", "t", "g"}:
+    if not isinstance(payload, dict) or set(payload) not in (_KEYS, _NUMBERED_KEYS):
         raise LinkInvalid("unexpected payload")
     share_id, jti, ttl, generation = payload["s"], payload["j"], payload["t"], payload["g"]
+    number = payload.get("i")
     if not (isinstance(share_id, str) and isinstance(jti, str) and share_id and jti):
         raise LinkInvalid("unexpected payload")
     if not all(type(n) is int for n in (ttl, generation)) or ttl <= 0:
         raise LinkInvalid("unexpected payload")
-    return LinkClaims(share_id, jti, ttl, generation, issued_at)
+    if "i" in payload and (type(number) is not int or number < 1):
+        raise LinkInvalid("unexpected payload")
+    return LinkClaims(share_id, jti, ttl, generation, issued_at, number)
