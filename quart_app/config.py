@@ -14,6 +14,9 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 PREFIX = "ONCELINK_"
 MIN_KEY_LENGTH = 32
 DAY = 24 * 3600
+# How much of a client's address the audit trail keeps: its network only (the /24 of IPv4,
+# the /48 of IPv6), all of it, or nothing.
+AUDIT_ADDRESSES = ("truncated", "full", "off")
 
 
 class ConfigError(ValueError):
@@ -33,6 +36,8 @@ class Settings:
     trusted_proxies: tuple[IPNetwork, ...] = ()
     sweep_interval: float = 60.0
     redis_url: str | None = None  # rate limits shared by every instance, when set
+    audit_addresses: str = "truncated"  # one of AUDIT_ADDRESSES
+    audit_days: int = 90  # events are kept this long after their share closes
 
     @property
     def origin(self) -> str:
@@ -72,6 +77,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         rate_limits=get("RATE_LIMITS", "on").lower() not in ("off", "0", "false", "no"),
         trusted_proxies=_parse_networks(get("TRUSTED_PROXIES", "")),
         redis_url=_redis_url(get("REDIS_URL", "")),
+        audit_addresses=_audit_addresses(get("AUDIT_ADDRESSES", "truncated")),
+        audit_days=_int_setting(get("AUDIT_DAYS", "90"), "AUDIT_DAYS", low=0, unit="days"),
     )
 
 
@@ -91,11 +98,19 @@ def _redis_url(text: str) -> str | None:
     return text or None
 
 
-def _int_setting(text: str, name: str, *, low: int, high: int | None = None) -> int:
+def _audit_addresses(text: str) -> str:
+    if text.lower() not in AUDIT_ADDRESSES:
+        raise ConfigError(f"{PREFIX}AUDIT_ADDRESSES must be one of {', '.join(AUDIT_ADDRESSES)}")
+    return text.lower()
+
+
+def _int_setting(
+    text: str, name: str, *, low: int, high: int | None = None, unit: str = "seconds"
+) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise ConfigError(f"{PREFIX}{name} must be a whole number of seconds") from None
+        raise ConfigError(f"{PREFIX}{name} must be a whole number of {unit}") from None
     if value < low or (high is not None and value > high):
         raise ConfigError(f"{PREFIX}{name}={value} is out of range")
     return value

@@ -25,18 +25,21 @@ class LinkTarget:
     owner_id: int
     owner_name: str
     owner_generation: int
-    note: str | None
+    note: str | None  # sealed with the passphrase's key when passphrase_kdf is set
     revoked: bool
+    passphrase_kdf: str | None = None
 
     def is_live_for(self, generation: int) -> bool:
         """Whether a link of this share, issued under ``generation``, may still be used."""
         return not self.revoked and self.note is not None and self.owner_generation == generation
 
 
-_LINK_TARGET = """SELECT s.id, u.id, u.name, u.link_generation, s.note, s.revoked_at IS NOT NULL
-    FROM shares s JOIN users u ON u.id = s.owner_id WHERE s.id = ?"""
+_LINK_TARGET = """SELECT s.id, u.id, u.name, u.link_generation, s.note, s.revoked_at IS NOT NULL,
+    s.passphrase_kdf FROM shares s JOIN users u ON u.id = s.owner_id WHERE s.id = ?"""
 _COUNT = """UPDATE shares SET {column} = {column} + 1,
-        note = CASE WHEN links_used + links_revoked + 1 >= links_issued THEN NULL ELSE note END
+        note = CASE WHEN links_used + links_revoked + 1 >= links_issued THEN NULL ELSE note END,
+        closed_at = CASE WHEN links_used + links_revoked + 1 >= links_issued
+                         THEN coalesce(closed_at, ?) ELSE closed_at END
     WHERE id = ?"""
 _COUNT_USE = {
     revoked: _COUNT.format(column=column)
@@ -57,7 +60,7 @@ async def link_target(conn: Connection, share_id: str, *, lock: bool = False) ->
     row: Any = await first_row(conn, _LINK_TARGET + locking, (share_id,))
     if row is None:
         return None
-    return LinkTarget(row[0], row[1], row[2], row[3], row[4], bool(row[5]))
+    return LinkTarget(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6])
 
 
 async def ledger_entry(conn: Connection, jti: str) -> LedgerEntry | None:
@@ -78,9 +81,9 @@ async def claim(conn: Connection, jti: str, share_id: str, *, now: float, revoke
     return row is not None
 
 
-async def count_use(conn: Connection, share_id: str, *, revoked: bool) -> None:
+async def count_use(conn: Connection, share_id: str, *, revoked: bool, now: float) -> None:
     """Count a claimed link and erase the note once no link of the share is left."""
-    await conn.execute(_COUNT_USE[revoked], (share_id,))
+    await conn.execute(_COUNT_USE[revoked], (now, share_id))
 
 
 async def prune_ledger(conn: Connection, *, before: float, batch: int) -> int:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,10 +25,13 @@ class Share:
     links_revoked: int
     revoked_at: float | None
     note_erased: bool
+    has_passphrase: bool = False
+    unnumbered_links: int = 0  # issued before links were numbered; numbers start after them
 
 
 _SHARE_COLUMNS = """seq, id, owner_id, label, default_ttl, created_at, expires_at, links_issued,
-    links_used, links_revoked, revoked_at, note IS NULL"""
+    links_used, links_revoked, revoked_at, note IS NULL, passphrase_kdf IS NOT NULL,
+    unnumbered_links"""
 
 
 def _share(row: Any) -> Share:
@@ -44,6 +48,8 @@ def _share(row: Any) -> Share:
         links_revoked=row[9],
         revoked_at=row[10],
         note_erased=bool(row[11]),
+        has_passphrase=bool(row[12]),
+        unnumbered_links=row[13],
     )
 
 
@@ -57,15 +63,29 @@ async def insert_share(
     ttl: int,
     now: float,
     form_nonce: str | None = None,
+    recipients: Sequence[str] = (),
+    passphrase_kdf: str | None = None,
 ) -> bool:
-    """Add a share; False if the owner already has one made by a form with this nonce."""
+    """Add a share, its note sealed under ``passphrase_kdf``'s key when that is given;
+    False if the owner already has one made by a form with this nonce."""
     row = await first_row(
         conn,
         """INSERT INTO shares(id, owner_id, label, note, default_ttl, created_at, expires_at,
-                              form_nonce)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                              form_nonce, recipients, passphrase_kdf)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (owner_id, form_nonce) DO NOTHING RETURNING seq""",
-        (share_id, owner_id, label, note, ttl, now, now, form_nonce),
+        (
+            share_id,
+            owner_id,
+            label,
+            note,
+            ttl,
+            now,
+            now,
+            form_nonce,
+            json.dumps(list(recipients)) if recipients else None,
+            passphrase_kdf,
+        ),
     )
     return row is not None
 
@@ -82,15 +102,25 @@ async def share_by_form_nonce(conn: Connection, owner_id: int, form_nonce: str) 
 
 async def record_issued_links(
     conn: Connection, share_id: str, count: int, expires_at: float
-) -> bool:
-    """Count newly issued links; False if the share can no longer take links."""
-    cursor = await conn.execute(
+) -> int | None:
+    """Count newly issued links: the number of the first of them, or None if the share can
+    no longer take links."""
+    row = await first_row(
+        conn,
         """UPDATE shares SET links_issued = links_issued + ?,
                expires_at = CASE WHEN expires_at > ? THEN expires_at ELSE ? END
-           WHERE id = ? AND note IS NOT NULL AND revoked_at IS NULL""",
+           WHERE id = ? AND note IS NOT NULL AND revoked_at IS NULL
+           RETURNING links_issued - unnumbered_links""",
         (count, expires_at, expires_at, share_id),
     )
-    return cursor.rowcount == 1
+    return None if row is None else int(row[0]) - count + 1
+
+
+async def recipients_of(conn: Connection, share_id: str) -> list[str]:
+    """The share's named recipients, link 1's first; empty if it was made for a number."""
+    row = await first_row(conn, "SELECT recipients FROM shares WHERE id = ?", (share_id,))
+    names = json.loads(row[0]) if row is not None and row[0] else []
+    return [str(name) for name in names]
 
 
 async def share_of(
@@ -138,15 +168,27 @@ async def uses_of(conn: Connection, share_ids: Iterable[str]) -> dict[str, list[
     return uses
 
 
+async def owners_of(conn: Connection, share_ids: Iterable[str]) -> set[int]:
+    ids = list(share_ids)
+    if not ids:
+        return set()
+    rows = await conn.execute_fetchall(
+        f"SELECT DISTINCT owner_id FROM shares WHERE id IN ({','.join('?' * len(ids))})",  # noqa: S608
+        ids,
+    )
+    return {int(row[0]) for row in rows}
+
+
 async def revoke_share(conn: Connection, owner_id: int, share_id: str, *, now: float) -> bool:
     """Mark the share revoked, count its unused links as revoked unless they ran out first,
     and erase its note and the copies kept for re-viewing; False if it is not the owner's."""
     cursor = await conn.execute(
         """UPDATE shares SET revoked_at = coalesce(revoked_at, ?), note = NULL,
                links_revoked = CASE WHEN revoked_at IS NULL AND expires_at > ?
-                                    THEN links_issued - links_used ELSE links_revoked END
+                                    THEN links_issued - links_used ELSE links_revoked END,
+               closed_at = coalesce(closed_at, ?)
            WHERE id = ? AND owner_id = ?""",
-        (now, now, share_id, owner_id),
+        (now, now, now, share_id, owner_id),
     )
     if cursor.rowcount != 1:
         return False
@@ -157,14 +199,26 @@ async def revoke_share(conn: Connection, owner_id: int, share_id: str, *, now: f
     return True
 
 
+async def open_share_ids(conn: Connection, owner_id: int, *, now: float) -> list[str]:
+    """The owner's shares that have links left to use."""
+    rows = await conn.execute_fetchall(
+        """SELECT id FROM shares
+           WHERE owner_id = ? AND note IS NOT NULL AND revoked_at IS NULL AND expires_at > ?
+             AND links_used + links_revoked < links_issued""",
+        (owner_id, now),
+    )
+    return [str(row[0]) for row in rows]
+
+
 async def revoke_unspent_links(conn: Connection, owner_id: int, *, now: float) -> None:
     """Count every unused link of the owner's open shares as revoked and erase their notes.
     Shares revoked already, or whose links ran out, keep the counts they have."""
     await conn.execute(
-        """UPDATE shares SET links_revoked = links_issued - links_used, note = NULL
+        """UPDATE shares SET links_revoked = links_issued - links_used, note = NULL,
+               closed_at = coalesce(closed_at, ?)
            WHERE owner_id = ? AND revoked_at IS NULL AND expires_at > ?
              AND links_used + links_revoked < links_issued""",
-        (owner_id, now),
+        (now, owner_id, now),
     )
 
 
@@ -192,11 +246,12 @@ async def erase_spent_notes(conn: Connection, *, now: float) -> list[int]:
     """Erase notes no link can reach any more: all links used or revoked, or all expired.
     Returns the owner of each share whose note was erased."""
     rows = await conn.execute_fetchall(
-        """UPDATE shares SET note = NULL
+        """UPDATE shares SET note = NULL,
+               closed_at = CASE WHEN expires_at < ? THEN expires_at ELSE ? END
            WHERE note IS NOT NULL
              AND (expires_at < ? OR links_used + links_revoked >= links_issued)
              AND links_issued > 0
            RETURNING owner_id""",
-        (now,),
+        (now, now, now),
     )
     return [int(row[0]) for row in rows]

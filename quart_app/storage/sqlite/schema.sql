@@ -132,3 +132,66 @@ CREATE TABLE invites (
 );
 CREATE UNIQUE INDEX invites_by_form_nonce ON invites(created_by, form_nonce);
 CREATE INDEX invites_by_expiry ON invites(expires_at);
+
+-- version 6
+-- Recipients, passphrases, and the audit trail of each link.
+
+-- Named recipients, as a JSON array: link i of the share is for recipients[i-1]. NULL when
+-- the share was made for a number of links. Nothing else is stored per link at issue time:
+-- each link carries its own number.
+ALTER TABLE shares ADD COLUMN recipients TEXT;
+-- Set when the note is sealed with a passphrase: the key derivation's parameters and salt
+-- ("argon2id$m=...,t=...,p=...$<salt>"). The passphrase itself is never stored.
+ALTER TABLE shares ADD COLUMN passphrase_kdf TEXT;
+-- When the share closed (its note erased: revoked, every link spent, or expired); its
+-- events are kept for ONCELINK_AUDIT_DAYS after that.
+ALTER TABLE shares ADD COLUMN closed_at REAL;
+-- Links issued before links were numbered carry no number; the numbered ones follow them.
+ALTER TABLE shares ADD COLUMN unnumbered_links INTEGER NOT NULL DEFAULT 0;
+UPDATE shares SET unnumbered_links = links_issued;
+UPDATE shares SET closed_at = coalesce(revoked_at, expires_at) WHERE note IS NULL;
+
+-- What happened to each link: viewed, granted, refused, passphrase_failed, locked, revoked.
+-- link 0 stands for a link without a number, or for the whole share (a share revoked).
+-- Repeated views and refusals of one link fold into one row a minute ("fold_minute"), so a
+-- flood leaves a row per minute, not a row per request. Never a token, note or passphrase.
+CREATE TABLE audit_events (
+    id          INTEGER PRIMARY KEY,
+    share_id    TEXT REFERENCES shares(id) ON DELETE CASCADE,
+    link        INTEGER NOT NULL DEFAULT 0,
+    kind        TEXT NOT NULL,
+    at          REAL NOT NULL,        -- the first of the events folded into this row
+    last_at     REAL NOT NULL,        -- the last of them
+    count       INTEGER NOT NULL DEFAULT 1,
+    address     TEXT,                 -- as ONCELINK_AUDIT_ADDRESSES allows; NULL when off
+    user_agent  TEXT,                 -- its first 256 characters
+    bot         TEXT NOT NULL DEFAULT '',  -- the link previewer or scanner it is, '' for people
+    fold_minute INTEGER               -- NULL for kinds that never fold
+);
+CREATE UNIQUE INDEX audit_events_folding ON audit_events(share_id, kind, link, bot, fold_minute);
+CREATE INDEX audit_events_by_share ON audit_events(share_id, at, id);
+CREATE INDEX audit_events_by_time ON audit_events(at);
+
+-- Live dashboards and share pages hear of events as of any other change. A grant needs no
+-- trigger of its own: counting the use already moved the owner's counter.
+CREATE TRIGGER audit_event_added AFTER INSERT ON audit_events WHEN NEW.kind <> 'granted'
+BEGIN
+    UPDATE users SET changes = changes + 1
+    WHERE id = (SELECT owner_id FROM shares WHERE id = NEW.share_id);
+END;
+
+CREATE TRIGGER audit_event_folded AFTER UPDATE OF count ON audit_events
+BEGIN
+    UPDATE users SET changes = changes + 1
+    WHERE id = (SELECT owner_id FROM shares WHERE id = NEW.share_id);
+END;
+
+-- Passphrase attempts per link, counted before each key derivation, whatever its outcome:
+-- at most 5 per link ever, then the link is locked. Pruned as the ledger is.
+CREATE TABLE passphrase_attempts (
+    jti      TEXT PRIMARY KEY,
+    share_id TEXT NOT NULL REFERENCES shares(id) ON DELETE CASCADE,
+    attempts INTEGER NOT NULL,
+    last_at  REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX passphrase_attempts_by_time ON passphrase_attempts(last_at);
