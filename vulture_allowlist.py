@@ -30,3 +30,4 @@ model_config  # pydantic: each model's settings
 redemptions  # a pydantic model's field, serialized by pydantic
 anchor  # read by templates/api_docs.html
 creator_name  # read by templates/invite.html
+has_passphrase  # read by templates/_share_row.html and _created.html

@@ -1,5 +1,6 @@
 """The objects every part of oncelink shares, per app or command: settings, clock, signer,
-database, the redeemer that claims links, and the rate limits."""
+database, the redeemer that claims links, the rate limits, the audit trail's buffer and the
+passphrases' key derivations."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from .audit import EventBuffer
 from .clock import Clock, system_clock
 from .config import Settings, load_settings
 from .links.tokens import LinkSigner
+from .passphrases import KeyDerivations
 from .paths import LINK_PATH
 from .ratelimit.local import Limits
 from .ratelimit.shared import shared_limits
@@ -25,6 +28,8 @@ class Services:
     db: Database
     redeemer: Redeemer
     limits: Limits | None  # None when ONCELINK_RATE_LIMITS=off
+    audit: EventBuffer  # views and refusals, written after the answer
+    derivations: KeyDerivations
 
     def link_url(self, token: str) -> str:
         """Links are built from BASE_URL, never from the request's Host header."""
@@ -39,17 +44,39 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         redis_url = settings.redis_url
         limits = shared_limits(clock, redis_url) if redis_url else Limits.standard(clock)
     storage = storage_for(settings.database, clock)
-    return Services(settings, clock, signer, storage.db, storage.redeemer, limits)
+    return Services(
+        settings,
+        clock,
+        signer,
+        storage.db,
+        storage.redeemer,
+        limits,
+        EventBuffer(storage.db),
+        KeyDerivations(),
+    )
+
+
+async def start(services: Services) -> None:
+    """Open the database and start what runs beside the requests."""
+    await services.db.open()
+    await services.redeemer.start()
+    await services.audit.start()
+
+
+async def stop(services: Services) -> None:
+    """Write what is pending and close, in the order that loses nothing."""
+    await services.audit.stop()
+    services.derivations.close()
+    await services.redeemer.stop()
+    await services.db.close()
 
 
 @asynccontextmanager
 async def open_services(settings: Settings | None = None) -> AsyncIterator[Services]:
     """Services with an open database, for commands that run outside a server."""
     services = build_services(settings or load_settings(), system_clock)
-    await services.db.open()
-    await services.redeemer.start()
+    await start(services)
     try:
         yield services
     finally:
-        await services.redeemer.stop()
-        await services.db.close()
+        await stop(services)

@@ -3,12 +3,21 @@ problems a request has, field by field, in words for the person who sent it."""
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from .passphrases import MAX_CHARS as MAX_PASSPHRASE_CHARS
+from .passphrases import MIN_CHARS as MIN_PASSPHRASE_CHARS
 
 MAX_NOTE_BYTES = 64 * 1024
 MAX_LABEL_CHARS = 200
 MIN_TTL = 300
 MAX_LINKS = 1000
+MAX_RECIPIENT_CHARS = 100
+# Control, format and line-breaking characters: nothing a name needs, and some of them
+# (bidirectional overrides) could make one name look like another.
+_NOT_IN_NAMES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 # PostgreSQL's text cannot hold the NUL character; it is refused on every backend alike.
 NUL = "\x00"
 NUL_PROBLEM = "Remove the NUL character (\\0): it cannot be stored."
@@ -19,7 +28,22 @@ class ShareRequest:
     note: str
     label: str
     ttl: int
-    links: int
+    links: int  # with recipients, one each
+    recipients: tuple[str, ...] | None = None  # link i is for recipients[i - 1]
+    passphrase: str | None = None  # the note opens only with it; never stored
+
+    @classmethod
+    def for_recipients(
+        cls, note: str, label: str, ttl: int, names: Sequence[str], passphrase: str | None
+    ) -> ShareRequest:
+        """A link for each of ``names``, as sent, with spaces around each trimmed."""
+        recipients = tuple(name.strip() for name in names)
+        return cls(note, label, ttl, len(recipients), recipients, passphrase)
+
+
+def recipients_in(text: str) -> list[str]:
+    """The names in a text box: one a line, blank lines skipped."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def problems_with(request: ShareRequest, *, max_ttl: int) -> dict[str, str]:
@@ -35,8 +59,30 @@ def problems_with(request: ShareRequest, *, max_ttl: int) -> dict[str, str]:
         problems["label"] = f"The label is too long: at most {MAX_LABEL_CHARS} characters."
     elif NUL in request.label:
         problems["label"] = NUL_PROBLEM
-    problems.update(link_problems(request.links, request.ttl, max_ttl=max_ttl))
+    if request.passphrase is not None and not (
+        MIN_PASSPHRASE_CHARS <= len(request.passphrase) <= MAX_PASSPHRASE_CHARS
+    ):
+        problems["passphrase"] = (
+            f"Use a passphrase of {MIN_PASSPHRASE_CHARS} to {MAX_PASSPHRASE_CHARS} characters."
+        )
+    if request.recipients is not None:
+        problems.update(recipient_problems(request.recipients))
+        problems.update(ttl_problems(request.ttl, max_ttl=max_ttl))
+    else:
+        problems.update(link_problems(request.links, request.ttl, max_ttl=max_ttl))
     return problems
+
+
+def recipient_problems(names: Sequence[str]) -> dict[str, str]:
+    """What is wrong with these recipients' names, if anything, as one message."""
+    if not 1 <= len(names) <= MAX_LINKS:
+        return {"recipients": f"Name between 1 and {MAX_LINKS} recipients."}
+    for number, name in enumerate(names, start=1):
+        if not 1 <= len(name) <= MAX_RECIPIENT_CHARS:
+            return {"recipients": f"Recipient {number}: use 1 to {MAX_RECIPIENT_CHARS} characters."}
+        if any(unicodedata.category(c) in _NOT_IN_NAMES for c in name):
+            return {"recipients": f"Recipient {number}: remove the control characters."}
+    return {}
 
 
 def note_too_large(note: str) -> bool:
@@ -46,9 +92,13 @@ def note_too_large(note: str) -> bool:
 def link_problems(count: int, ttl: int | None, *, max_ttl: int) -> dict[str, str]:
     """What is wrong with asking for ``count`` links living ``ttl`` seconds (None: the
     share's default); empty when nothing is."""
-    problems: dict[str, str] = {}
-    if ttl is not None and not MIN_TTL <= ttl <= max_ttl:
-        problems["ttl"] = f"Links must live between 5 minutes and {max_ttl // 86400} days."
+    problems = ttl_problems(ttl, max_ttl=max_ttl)
     if not 1 <= count <= MAX_LINKS:
         problems["links"] = f"Ask for between 1 and {MAX_LINKS} links."
     return problems
+
+
+def ttl_problems(ttl: int | None, *, max_ttl: int) -> dict[str, str]:
+    if ttl is not None and not MIN_TTL <= ttl <= max_ttl:
+        return {"ttl": f"Links must live between 5 minutes and {max_ttl // 86400} days."}
+    return {}

@@ -5,26 +5,34 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from . import audit, passphrases
 from .links.states import LinkState, closed_state, signature_verdict
 from .services import Services
 from .share_requests import ShareRequest
 from .storage.base import Connection
-from .storage.queries import ledger, users
+from .storage.queries import events, ledger, users
 from .storage.queries import shares as queries
+from .storage.queries.events import NO_LINK, EventKind
 from .storage.queries.shares import Share
 from .storage.queries.users import User
 
 _SHARE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
+# What the share list flags: a link tried after it was closed, or locked.
+ALARMS = (EventKind.REFUSED, EventKind.LOCKED)
+
+
 @dataclass(frozen=True)
 class IssuedLink:
     url: str
     expires_at: float
+    number: int  # within its share, from 1
+    recipient: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,7 @@ class ShareStatus:
     share: Share
     uses: list[float]  # when each link was used, oldest first
     expired: bool
+    alarms: frozenset[EventKind] = frozenset()  # of ALARMS, what happened to its links
 
     @property
     def links_left(self) -> int:
@@ -135,23 +144,34 @@ async def create_share_once(
 async def _store(
     services: Services, owner: User, request: ShareRequest, *, form_nonce: str | None
 ) -> CreatedShare | AlreadyCreated:
+    """Store the note (sealed, with a passphrase) and issue its links."""
     share_id = new_share_id()
+    note, kdf = request.note, None
+    if request.passphrase is not None:
+        kdf = passphrases.new_kdf()
+        async with services.derivations.turn():
+            key = await services.derivations.derive(request.passphrase, kdf)
+        note = passphrases.seal(note, key, share_id)
     async with _changing_shares_of(services, owner) as conn:
         if not await queries.insert_share(
             conn,
             share_id,
             owner.id,
             label=request.label,
-            note=request.note,
+            note=note,
             ttl=request.ttl,
             now=services.clock(),
             form_nonce=form_nonce,
+            recipients=request.recipients or (),
+            passphrase_kdf=kdf,
         ):
             assert form_nonce is not None
             earlier = await queries.share_by_form_nonce(conn, owner.id, form_nonce)
             assert earlier is not None
             return AlreadyCreated(earlier)
-        links = await _issue(services, conn, owner, share_id, request.links, request.ttl)
+        links = await _issue(
+            services, conn, owner, share_id, request.links, request.ttl, request.recipients or ()
+        )
         share = await queries.share_of(conn, owner.id, share_id)
     assert share is not None
     assert links is not None
@@ -175,31 +195,48 @@ async def issue_links(
 
 
 async def _issue(
-    services: Services, conn: Connection, owner: User, share_id: str, count: int, ttl: int
+    services: Services,
+    conn: Connection,
+    owner: User,
+    share_id: str,
+    count: int,
+    ttl: int,
+    names: Sequence[str] = (),
 ) -> list[IssuedLink] | None:
+    """``count`` new links; link i is for ``names[i - 1]`` where the share names one."""
     # The generation is read inside the transaction, so "revoke all" cannot slip between.
     user = await users.user_by_id(conn, owner.id)
     assert user is not None
     expires_at = int(services.clock()) + ttl
-    if not await queries.record_issued_links(conn, share_id, count, expires_at):
+    first = await queries.record_issued_links(conn, share_id, count, expires_at)
+    if first is None:
         return None
-    issue = services.signer.issue
+    issue, generation = services.signer.issue, user.link_generation
     return [
         IssuedLink(
-            services.link_url(issue(share_id, ttl=ttl, generation=user.link_generation)), expires_at
+            services.link_url(issue(share_id, ttl=ttl, generation=generation, number=number)),
+            expires_at,
+            number,
+            names[number - 1] if number <= len(names) else None,
         )
-        for _ in range(count)
+        for number in range(first, first + count)
     ]
 
 
 async def list_shares(
     services: Services, owner: User, *, limit: int, before: int | None = None
 ) -> list[ShareStatus]:
+    await services.audit.flush()  # the refusals this process saw are shown at once
     conn = services.db.reader
     shares = await queries.shares_page(conn, owner.id, limit=limit, before=before)
-    uses = await queries.uses_of(conn, (share.id for share in shares))
+    ids = [share.id for share in shares]
+    uses = await queries.uses_of(conn, ids)
+    alarms = await events.alarms_of(conn, ids, ALARMS)
     now = services.clock()
-    return [ShareStatus(share, uses[share.id], share.expires_at <= now) for share in shares]
+    return [
+        ShareStatus(share, uses[share.id], share.expires_at <= now, frozenset(alarms[share.id]))
+        for share in shares
+    ]
 
 
 async def share_status(services: Services, owner: User, share_id: str) -> ShareStatus | None:
@@ -209,23 +246,34 @@ async def share_status(services: Services, owner: User, share_id: str) -> ShareS
     if share is None:
         return None
     uses = await queries.uses_of(services.db.reader, [share_id])
-    return ShareStatus(share, uses[share_id], share.expires_at <= services.clock())
+    alarms = await events.alarms_of(services.db.reader, [share_id], ALARMS)
+    expired = share.expires_at <= services.clock()
+    return ShareStatus(share, uses[share_id], expired, frozenset(alarms[share_id]))
 
 
 async def revoke_share(services: Services, owner: User, share_id: str) -> bool:
     """Burn every link of the share and erase its note; False if it is not the owner's."""
     if not could_be_share_id(share_id):
         return False
+    now = services.clock()
     async with _changing_shares_of(services, owner) as conn:
-        return await queries.revoke_share(conn, owner.id, share_id, now=services.clock())
+        share = await queries.share_of(conn, owner.id, share_id, lock=True)
+        if share is None:
+            return False
+        if share.revoked_at is None and not share.note_erased:
+            await _record_revoked(conn, share_id, NO_LINK, now)
+        return await queries.revoke_share(conn, owner.id, share_id, now=now)
 
 
 async def revoke_all_links(services: Services, owner: User) -> None:
     """Every link the owner ever issued stops working, with no per-link write; the counts
     of the owner's shares say so, and their notes, which no link can reach now, are erased."""
+    now = services.clock()
     async with _changing_shares_of(services, owner) as conn:
+        for share_id in await queries.open_share_ids(conn, owner.id, now=now):
+            await _record_revoked(conn, share_id, NO_LINK, now)
         await users.bump_link_generation(conn, owner.id)
-        await queries.revoke_unspent_links(conn, owner.id, now=services.clock())
+        await queries.revoke_unspent_links(conn, owner.id, now=now)
 
 
 async def revoke_link(services: Services, owner: User, token: str) -> LinkState:
@@ -248,5 +296,11 @@ async def revoke_link(services: Services, owner: User, token: str) -> LinkState:
         now = services.clock()
         if not await ledger.claim(conn, claims.jti, claims.share_id, now=now, revoke=True):
             return closed_state(await ledger.ledger_entry(conn, claims.jti))
-        await ledger.count_use(conn, claims.share_id, revoked=True)
+        await ledger.count_use(conn, claims.share_id, revoked=True, now=now)
+        await _record_revoked(conn, claims.share_id, claims.number or NO_LINK, now)
     return LinkState.REVOKED
+
+
+async def _record_revoked(conn: Connection, share_id: str, link: int, now: float) -> None:
+    """Revocations are the owner's doing: no address or user agent of theirs is kept."""
+    await audit.record(conn, events.NewEvent(share_id, link, EventKind.REVOKED, now))

@@ -1,27 +1,34 @@
 """The sweep: what each serving process does now and then so that nothing outlives its use.
 
 It erases notes no link can reach and the sealed copies kept for re-viewing once their time
-is up, ends expired sessions, forgets invites whose links expired, and prunes ledger rows no
-token can match any more, so the ledger stays small whatever the traffic history.
+is up, ends expired sessions, forgets invites whose links expired, and prunes ledger rows
+(and passphrase attempts) no token can match any more, so the ledger stays small whatever the
+traffic history. Audit events go ONCELINK_AUDIT_DAYS after their share closed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from .services import Services
-from .storage.queries import invites, ledger, reveals, sessions
+from .storage.base import Connection
+from .storage.queries import attempts, events, invites, ledger, reveals, sessions
 from .storage.queries import shares as queries
 
 # A ledger row may go once its token can no longer verify: MAX_TTL after use, and a margin.
 PRUNE_MARGIN = 60
 PRUNE_BATCH = 200
+DAY = 24 * 3600
+
+Pruner = Callable[[Connection], Awaitable[int]]
 
 
 @dataclass(frozen=True)
 class SweepReport:
     notes_erased: int
     ledger_rows_pruned: int
+    events_pruned: int = 0
 
 
 async def sweep(services: Services) -> SweepReport:
@@ -40,10 +47,28 @@ async def _sweep(services: Services) -> SweepReport:
         await invites.delete_expired_invites(conn, before=now - PRUNE_MARGIN)
     for owner_id in set(owners):  # their dashboards show which notes are gone
         await services.db.announce_change(owner_id)
-    pruned, before = 0, now - services.settings.max_ttl - PRUNE_MARGIN
+    unverifiable = now - services.settings.max_ttl - PRUNE_MARGIN
+    pruned = await _in_batches(
+        services,
+        lambda conn: ledger.prune_ledger(conn, before=unverifiable, batch=PRUNE_BATCH),
+    )
+    await _in_batches(
+        services,
+        lambda conn: attempts.prune_attempts(conn, before=unverifiable, batch=PRUNE_BATCH),
+    )
+    forgotten = now - services.settings.audit_days * DAY
+    events_pruned = await _in_batches(
+        services, lambda conn: events.prune_events(conn, before=forgotten, batch=PRUNE_BATCH)
+    )
+    return SweepReport(len(owners), pruned, events_pruned)
+
+
+async def _in_batches(services: Services, prune: Pruner) -> int:
+    """Run ``prune`` in transactions of its own until it finds less than a batch to do."""
+    pruned = 0
     while True:
         async with services.db.transaction() as conn:
-            count = await ledger.prune_ledger(conn, before=before, batch=PRUNE_BATCH)
+            count = await prune(conn)
         pruned += count
         if count < PRUNE_BATCH:
-            return SweepReport(len(owners), pruned)
+            return pruned

@@ -1,58 +1,46 @@
-"""What a link is worth right now, and redeeming it exactly once.
+"""Redeeming a link exactly once.
 
-Verification (``tokens``) settles *invalid* and *expired* without I/O; the ledger settles
-*used* and *revoked*. GET-side inspection only reads; redemption is one write transaction in
-which a single ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` picks the one winner.
+Redemption is one write transaction in which a single ``INSERT ... ON CONFLICT DO NOTHING
+RETURNING`` picks the one winner, and records the grant in the audit trail. A link sealed
+with a passphrase takes a transaction first that counts the attempt (``locks``), then the
+key derivation, then the claim.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .. import reveal
+from .. import audit, reveal
+from ..audit import Visitor
+from ..passphrases import MAX_ATTEMPTS
 from ..services import Services
 from ..storage.base import Connection
-from ..storage.queries import ledger, reveals
-from ..storage.queries.ledger import LedgerEntry
-from .states import LinkState, LinkView, closed_state, signature_verdict
+from ..storage.queries import attempts, ledger, reveals
+from ..storage.queries.events import EventKind
+from ..storage.queries.ledger import LinkTarget
+from . import locks
+from .inspection import NOBODY, closed_view, is_locked, link_number, verified_claims
+from .locks import Lock
+from .states import LinkState, LinkView, Refusal, closed_state
 from .tokens import LinkClaims
-
-
-def _verified(services: Services, token: str, verified: LinkClaims | None) -> LinkClaims | LinkView:
-    if verified is not None:
-        return verified
-    verdict = signature_verdict(services.signer, token)
-    return LinkView(verdict) if isinstance(verdict, LinkState) else verdict
-
-
-async def inspect_link(
-    services: Services, token: str, *, verified: LinkClaims | None = None
-) -> LinkView:
-    """The state a recipient would meet, without changing anything. ``verified``: the token's
-    claims, when the caller has just checked its signature."""
-    claims = _verified(services, token, verified)
-    if isinstance(claims, LinkView):
-        return claims
-    conn = services.db.reader
-    entry = await ledger.ledger_entry(conn, claims.jti)
-    target = await ledger.link_target(conn, claims.share_id)
-    if entry is not None or target is None or not target.is_live_for(claims.generation):
-        return LinkView(closed_state(entry))
-    return LinkView(LinkState.READY, granted_by=target.owner_name, expires_at=claims.expires_at)
 
 
 @dataclass(frozen=True)
 class Redemption:
-    """The ledger's verdict on one claim: the share's owner and note for the one winner,
-    or the ledger row that says why not (None: the share is gone or revoked)."""
+    """The ledger's verdict on one claim: the share's owner and note for the one winner;
+    why not for anyone else; or, for a link with a passphrase, the lock to open first."""
 
-    granted: bool
+    state: LinkState  # GRANTED, USED, LOCKED, REVOKED, or READY with a lock
     owner_id: int = 0
     owner_name: str = ""
     note: str | None = None
     used_at: float = 0.0
-    entry: LedgerEntry | None = None
     seal_key: bytes | None = None  # set when a sealed copy was kept for re-viewing
+    lock: Lock | None = None
+
+    @property
+    def granted(self) -> bool:
+        return self.state is LinkState.GRANTED
 
 
 @dataclass(frozen=True)
@@ -63,47 +51,125 @@ class Claim:
     # Seconds the winner may read the note again; its sealed copy is written in the same
     # transaction as the claim, so no copy outlives a claim that did not commit.
     keep_for: float = 0
+    visitor: Visitor = NOBODY
+    passphrase_given: bool = False
+    # The note, opened with the passphrase this claim was sent with: such a claim may win.
+    opened_note: str | None = None
 
     async def __call__(self, conn: Connection, now: float) -> Redemption:
         """Nothing is written unless the share is live for this link's generation; then the
-        INSERT's RETURNING says whether this caller is the one winner."""
+        INSERT's RETURNING says whether this caller is the one winner, and the grant goes
+        into the audit trail in the same transaction."""
         jti, share_id = self.claims.jti, self.claims.share_id
         # The many losers of a race, and replays, stop here: a ledger row, once there, stays
         # until its token can no longer verify. The INSERT still decides every other case.
         entry = await ledger.ledger_entry(conn, jti)
-        if entry is not None:
-            return Redemption(False, entry=entry)
+        if entry is not None and not entry.revoked:
+            return Redemption(LinkState.USED)
         target = await ledger.link_target(conn, share_id, lock=True)
-        if (
-            target is None
-            or not target.is_live_for(self.claims.generation)
-            or not await ledger.claim(conn, jti, share_id, now=now, revoke=False)
-        ):
-            return Redemption(False, entry=await ledger.ledger_entry(conn, jti))
-        await ledger.count_use(conn, share_id, revoked=False)
-        granted = Redemption(
-            True, target.owner_id, target.owner_name, note=target.note, used_at=now
+        # A claim whose passphrase opened the note counted its attempt before: it may win
+        # even if that attempt was the last.
+        locked = self.opened_note is None and await is_locked(conn, self.claims, target)
+        if entry is not None or target is None or not target.is_live_for(self.claims.generation):
+            # Read again: a winner that committed while this waited for the share's row
+            # may have erased the note, with the last link.
+            return Redemption(closed_state(await ledger.ledger_entry(conn, jti), locked=locked))
+        if locked:
+            return Redemption(LinkState.LOCKED)
+        if target.passphrase_kdf is not None and self.opened_note is None:
+            return await self._lock_of(conn, target, now)
+        if not await ledger.claim(conn, jti, share_id, now=now, revoke=False):
+            return Redemption(closed_state(await ledger.ledger_entry(conn, jti)))
+        await ledger.count_use(conn, share_id, revoked=False, now=now)
+        await audit.record(
+            conn, self.visitor.event(share_id, link_number(self.claims), EventKind.GRANTED, now)
         )
-        if self.keep_for <= 0 or target.note is None:
+        note = target.note if self.opened_note is None else self.opened_note
+        granted = Redemption(
+            LinkState.GRANTED, target.owner_id, target.owner_name, note=note, used_at=now
+        )
+        if self.keep_for <= 0 or note is None:
             return granted
-        sealed = reveal.seal(target.note, jti)
+        sealed = reveal.seal(note, jti)
         await reveals.insert_reveal(conn, jti, sealed.blob, until=now + self.keep_for)
         return replace(granted, seal_key=sealed.key)
 
+    async def _lock_of(self, conn: Connection, target: LinkTarget, now: float) -> Redemption:
+        """The lock to open; with a passphrase to try, this attempt is counted first, so
+        no more key derivations run for the link than it has attempts."""
+        ready = Redemption(LinkState.READY, target.owner_id, target.owner_name)
+        if not self.passphrase_given:
+            left = MAX_ATTEMPTS - await attempts.attempts_on(conn, self.claims.jti)
+            return replace(ready, lock=Lock(left))
+        attempt = await attempts.count_attempt(
+            conn, self.claims.jti, target.share_id, limit=MAX_ATTEMPTS, now=now
+        )
+        if attempt is None:
+            return Redemption(LinkState.LOCKED)
+        assert target.passphrase_kdf is not None
+        assert target.note is not None
+        lock = Lock(MAX_ATTEMPTS - attempt, target.passphrase_kdf, target.note, attempt)
+        return replace(ready, lock=lock)
+
 
 async def redeem_link(
-    services: Services, token: str, *, keep_for: float = 0, verified: LinkClaims | None = None
+    services: Services,
+    token: str,
+    *,
+    keep_for: float = 0,
+    verified: LinkClaims | None = None,
+    visitor: Visitor = NOBODY,
+    passphrase: str | None = None,
+    reveal_pass: str | None = None,
 ) -> LinkView:
     """Use the link: exactly one caller per link ever gets GRANTED with the note.
 
     With ``keep_for``, the winner also gets a pass to read the note again for that many
-    seconds; the copy it opens is sealed with a key that only the pass holds."""
-    claims = _verified(services, token, verified)
+    seconds; the copy it opens is sealed with a key that only the pass holds. A link with a
+    passphrase opens only with ``passphrase``. May raise ``DerivationsBusy``."""
+    claims = verified_claims(services, token, verified)
     if isinstance(claims, LinkView):
         return claims
-    verdict = await services.redeemer.redeem(Claim(claims, keep_for=keep_for))
+    claim = Claim(claims, keep_for, visitor, passphrase_given=bool(passphrase))
+    if passphrase:
+        async with services.derivations.turn():
+            verdict = await _redeem_with(services, claim, passphrase)
+    else:
+        verdict = await services.redeemer.redeem(claim)
+    return await _view_of(services, token, claim, verdict, reveal_pass)
+
+
+async def _redeem_with(services: Services, claim: Claim, passphrase: str) -> Redemption:
+    verdict = await services.redeemer.redeem(claim)
+    lock = verdict.lock
+    if lock is None or not lock.kdf:
+        return verdict
+    share_id = claim.claims.share_id
+    note = await locks.opened(services, lock, passphrase, share_id)
+    if note is not None:
+        return await services.redeemer.redeem(replace(claim, opened_note=note))
+    failed = locks.FailedAttempt(share_id, link_number(claim.claims), claim.visitor, lock.attempt)
+    await services.redeemer.redeem(failed)
+    await services.db.announce_change(verdict.owner_id)
+    return replace(verdict, lock=replace(lock, wrong=True))
+
+
+async def _view_of(
+    services: Services, token: str, claim: Claim, verdict: Redemption, reveal_pass: str | None
+) -> LinkView:
+    claims = claim.claims
+    if verdict.state is LinkState.READY:
+        assert verdict.lock is not None
+        return LinkView(
+            LinkState.READY,
+            granted_by=verdict.owner_name,
+            expires_at=claims.expires_at,
+            passphrase=True,
+            refusal=Refusal.WRONG if verdict.lock.wrong else Refusal.MISSING,
+            attempts_left=verdict.lock.attempts_left,
+        )
     if not verdict.granted:
-        return LinkView(closed_state(verdict.entry))
+        return await closed_view(services, token, claims, verdict.state, claim.visitor, reveal_pass)
     await services.db.announce_change(verdict.owner_id)
     granted = LinkView(
         LinkState.GRANTED, granted_by=verdict.owner_name, note=verdict.note, used_at=verdict.used_at
@@ -111,4 +177,4 @@ async def redeem_link(
     if verdict.seal_key is None:
         return granted
     reveal_pass = services.signer.issue_reveal(claims.jti, verdict.seal_key)
-    return replace(granted, reveal_pass=reveal_pass, reveal_until=verdict.used_at + keep_for)
+    return replace(granted, reveal_pass=reveal_pass, reveal_until=verdict.used_at + claim.keep_for)

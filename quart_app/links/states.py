@@ -16,7 +16,15 @@ class LinkState(StrEnum):
     USED = "used"
     EXPIRED = "expired"
     REVOKED = "revoked"
+    LOCKED = "locked"  # too many wrong passphrases
     INVALID = "invalid"
+
+
+class Refusal(StrEnum):
+    """Why a ready link was not opened: its passphrase was missing or wrong."""
+
+    MISSING = "This link needs its passphrase"
+    WRONG = "Wrong passphrase"
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,10 @@ class LinkView:
     # Set on a granted view that the recipient may read again: the pass for their cookie.
     reveal_pass: str | None = None
     reveal_until: float | None = None
+    passphrase: bool = False  # the link opens only with its share's passphrase
+    # Set on a ready view answering a POST that did not open the link.
+    refusal: Refusal | None = None
+    attempts_left: int | None = None
 
 
 def signature_verdict(signer: LinkSigner, token: str) -> LinkClaims | LinkState:
@@ -41,7 +53,10 @@ def signature_verdict(signer: LinkSigner, token: str) -> LinkClaims | LinkState:
         return LinkState.INVALID
 
 
-def closed_state(entry: LedgerEntry | None) -> LinkState:
+def closed_state(entry: LedgerEntry | None, *, locked: bool = False) -> LinkState:
     """Why a link that passed its signature check cannot be used: a ledger row that says it
-    was used keeps it *used*, even if revoked since; anything else is *revoked*."""
-    return LinkState.USED if entry is not None and not entry.revoked else LinkState.REVOKED
+    was used keeps it *used*, even if locked or revoked since; a locked link stays *locked*
+    even if revoked since; anything else is *revoked*."""
+    if entry is not None and not entry.revoked:
+        return LinkState.USED
+    return LinkState.LOCKED if locked else LinkState.REVOKED

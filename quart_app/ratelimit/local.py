@@ -94,6 +94,8 @@ STANDARD_RATES = {
     "login_per_user": Rate(5, 15 * 60),  # wrong passwords for one user name, wherever checked
     "login_per_address": Rate(30, 15 * 60),  # login attempts from one client address
     "redeem_per_address": Rate(60, 60),  # link redemptions from one client address
+    # passphrases tried from one client address: each costs a key derivation
+    "passphrase_per_address": Rate(10, 60),
     "api_per_token": Rate(600, 60),  # API calls made with one token
 }
 
@@ -105,6 +107,7 @@ class Limits:
     login_per_user: Limiter
     login_per_address: Limiter
     redeem_per_address: Limiter
+    passphrase_per_address: Limiter
     api_per_token: Limiter
     streams_per_session: Slots
     streams_per_address: Slots
@@ -133,6 +136,7 @@ class Limits:
             login_per_user=make("login_per_user", rates["login_per_user"]),
             login_per_address=make("login_per_address", rates["login_per_address"]),
             redeem_per_address=make("redeem_per_address", rates["redeem_per_address"]),
+            passphrase_per_address=make("passphrase_per_address", rates["passphrase_per_address"]),
             api_per_token=make("api_per_token", rates["api_per_token"]),
             streams_per_session=make_slots(
                 "streams_per_session", STREAM_SLOTS["streams_per_session"]
