@@ -10,7 +10,17 @@ from .resources import STATIC, TEMPLATES, resource
 from .services import build_services
 from .web import context, door, errors, intake, lifecycle, routing, security, sessions, templating
 from .web.api import docs, routes
-from .web.views import account, auth, dashboard, invitee, links, live, tokens, users
+from .web.views import (
+    account,
+    auth,
+    dashboard,
+    invitee,
+    links,
+    live,
+    share_page,
+    tokens,
+    users,
+)
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Quart:
@@ -38,6 +48,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         links.bp,
         auth.bp,
         dashboard.bp,
+        share_page.bp,
         live.bp,
         account.bp,
         users.bp,

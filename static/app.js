@@ -40,9 +40,14 @@ document.addEventListener("click", (event) => {
   }
   const all = event.target.closest("button[data-copy-all]");
   if (all) {
-    const inputs = all.form.querySelectorAll("input[name=link]");
-    const links = Array.from(inputs, (input) => input.value);
-    copy(all, links.join("\n") + "\n", `${links.length} links copied.`);
+    // One line a link, after its recipient's name when it has one: "bob: https://…".
+    const rows = all.form.querySelectorAll(".link-row");
+    const lines = Array.from(rows, (row) => {
+      const name = row.querySelector(".link-recipient");
+      const link = row.querySelector("input[name=link]").value;
+      return name ? `${name.textContent}: ${link}` : link;
+    });
+    copy(all, lines.join("\n") + "\n", `${lines.length} links copied.`);
   }
 });
 

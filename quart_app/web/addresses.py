@@ -1,4 +1,5 @@
-"""Who is asking: the client's IP address, as far as the proxies we trust tell it."""
+"""Who is asking: the client's IP address, as far as the proxies we trust tell it, and the
+visitor of a link as the audit trail keeps it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import ipaddress
 
 from quart import request
 
-from ..config import IPNetwork
+from ..audit import Visitor, visitor
+from ..config import IPNetwork, Settings
 from .context import current_services
 
 
@@ -16,6 +18,16 @@ def client_address() -> str:
     return address_of(
         request.remote_addr or "", request.headers.getlist("X-Forwarded-For"), proxies
     )
+
+
+def current_visitor() -> Visitor:
+    """This request's client, as the audit trail may keep it."""
+    settings = current_services().settings
+    return visitor_at(settings, client_address(), request.headers.get("User-Agent", ""))
+
+
+def visitor_at(settings: Settings, address: str, user_agent: str) -> Visitor:
+    return visitor(address, user_agent, keep_addresses=settings.audit_addresses)
 
 
 def address_of(peer: str, forwarded_for: list[str], proxies: tuple[IPNetwork, ...]) -> str:

@@ -12,6 +12,8 @@ from quart import Quart
 
 from ..background import stop_task
 from ..services import Services
+from ..services import start as start_services
+from ..services import stop as stop_services
 from ..sweep import sweep
 from .context import services_of
 from .errors import log_unhandled
@@ -41,11 +43,12 @@ async def _sweep_forever(services: Services) -> None:
             # A failed sweep (disk full, database locked for long) must not stop the next.
             log_unhandled(log, error, "sweep failed:")
         else:
-            if report.notes_erased or report.ledger_rows_pruned:
+            if report.notes_erased or report.ledger_rows_pruned or report.events_pruned:
                 log.info(
-                    "sweep: %d notes erased, %d ledger rows pruned",
+                    "sweep: %d notes erased, %d ledger rows and %d audit events pruned",
                     report.notes_erased,
                     report.ledger_rows_pruned,
+                    report.events_pruned,
                 )
         await asyncio.sleep(services.settings.sweep_interval)
 
@@ -63,8 +66,7 @@ def init_app(app: Quart) -> None:
 
     @app.before_serving
     async def start() -> None:
-        await services.db.open()
-        await services.redeemer.start()
+        await start_services(services)
         if services.settings.sweep_interval > 0:
             tasks.append(asyncio.create_task(_sweep_forever(services)))
         stop_flag = hypercorn_stop_flag()
@@ -78,5 +80,4 @@ def init_app(app: Quart) -> None:
         tasks.clear()
         if services.limits is not None and services.limits.close is not None:
             await services.limits.close()
-        await services.redeemer.stop()
-        await services.db.close()
+        await stop_services(services)

@@ -53,6 +53,19 @@ async def limit_redemptions() -> None:
         raise RateLimited(wait)
 
 
+async def limit_passphrase_checks() -> None:
+    """Count a passphrase to try against the client's address, before its key derivation."""
+    limits = current_services().limits
+    if limits is not None:
+        message = "Too many passphrases tried. Wait a little and try again."
+        await _count(limits.passphrase_per_address, client_address(), message)
+
+
+def busy_deriving() -> RateLimited:
+    """Too many passphrases are being checked in this process right now."""
+    return RateLimited(1, "Too many passphrases are being checked right now. Try again soon.")
+
+
 async def limit_api_calls(token: str) -> None:
     """Count the call against its token, before any database work, known token or not."""
     limits = current_services().limits

@@ -17,12 +17,16 @@ STATUS = {
     LinkState.USED: 410,
     LinkState.EXPIRED: 410,
     LinkState.REVOKED: 410,
+    LinkState.LOCKED: 410,
     LinkState.INVALID: 404,
 }
+# A ready link that a POST did not open: its passphrase was missing or wrong.
+REFUSED_STATUS = 403
 ERRORS = {
     LinkState.USED: "This link has already been used",
     LinkState.EXPIRED: "This link has expired",
     LinkState.REVOKED: "This link was revoked",
+    LinkState.LOCKED: "This link was locked after too many wrong passphrases",
     LinkState.INVALID: "This link is not valid",
 }
 # ASGI scope key: the (token, claims) that the door checked, so the view need not again.
@@ -30,14 +34,21 @@ VERIFIED = "oncelink.verified"
 _PAGES_KEY = "oncelink.dead_link_pages"
 
 
+def status_of(view: LinkView) -> int:
+    return REFUSED_STATUS if view.refusal is not None else STATUS[view.state]
+
+
 def as_json(view: LinkView) -> dict[str, Any]:
+    if view.refusal is not None:
+        return {"state": "ready", "error": view.refusal.value, "attempts_left": view.attempts_left}
     if view.state is LinkState.READY:
         assert view.expires_at is not None
-        return {
+        ready = {
             "state": "ready",
             "granted_by": view.granted_by,
             "expires_at": iso_utc(view.expires_at),
         }
+        return {**ready, "passphrase": True} if view.passphrase else ready
     if view.state is LinkState.GRANTED:
         assert view.used_at is not None
         return {

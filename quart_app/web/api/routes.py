@@ -7,25 +7,31 @@ from __future__ import annotations
 
 from quart import Blueprint, Response
 
-from ... import share_requests, shares
+from ... import share_requests, share_trail, shares
 from ...links.states import LinkState
+from ...passphrases import DerivationsBusy
 from ..context import current_services
+from ..limits import busy_deriving
 from ..pasted_links import token_in
 from .openapi import Answer
 from .routing import ApiError, RouteTable, answer, api_user
 from .schemas import (
     ApiErrorBody,
     CreatedShareBody,
+    EventList,
+    EventListQuery,
     IssuedLinks,
     LinkToRevoke,
     NewLinks,
     NewShare,
-    ShareBody,
+    ShareDetail,
     ShareList,
     ShareListQuery,
     created_share_body,
+    event_body,
     link_body,
     share_body,
+    share_detail,
 )
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -59,19 +65,32 @@ def _refuse(problems: dict[str, str], *, too_large: bool = False) -> ApiError:
 async def create_share(body: NewShare) -> Response:
     """Create a share
 
-    Stores the note and issues its one-time links."""
+    Stores the note and issues its one-time links: `links` of them, or one for each of
+    `recipients`. With a `passphrase`, the links open only with it."""
     services = current_services()
-    ttl = services.settings.default_ttl if body.ttl is None else body.ttl
-    share_request = share_requests.ShareRequest(
-        body.note, (body.label or "").strip(), ttl, body.links
-    )
+    share_request = _share_request(body, services.settings.default_ttl)
     problems = share_requests.problems_with(share_request, max_ttl=services.settings.max_ttl)
     if problems:
         raise _refuse(problems, too_large=share_requests.note_too_large(body.note))
-    created = await shares.create_share(services, api_user(), share_request)
+    try:
+        created = await shares.create_share(services, api_user(), share_request)
+    except DerivationsBusy:
+        raise busy_deriving() from None
     response = answer(created_share_body(created), 201)
     response.headers["Location"] = f"{bp.url_prefix}/shares/{created.share.id}"
     return response
+
+
+def _share_request(body: NewShare, default_ttl: int) -> share_requests.ShareRequest:
+    ttl = default_ttl if body.ttl is None else body.ttl
+    label = (body.label or "").strip()
+    if body.recipients is None:
+        return share_requests.ShareRequest(body.note, label, ttl, body.links, None, body.passphrase)
+    if "links" in body.model_fields_set:
+        raise _refuse({"recipients": "Send either links or recipients, not both."})
+    return share_requests.ShareRequest.for_recipients(
+        body.note, label, ttl, body.recipients, body.passphrase
+    )
 
 
 @routes.route(
@@ -94,15 +113,47 @@ async def list_shares(query: ShareListQuery) -> Response:
     return answer(ShareList(shares=[share_body(row) for row in page], next_cursor=next_cursor))
 
 
-@routes.route("GET", "/shares/<share_id>", {200: Answer("The share's status.", ShareBody)})
+@routes.route("GET", "/shares/<share_id>", {200: Answer("The share's status.", ShareDetail)})
 async def get_share(share_id: str) -> Response:
     """Read a share's status
 
-    Links issued, used and left, and when each use happened."""
-    status = await shares.share_status(current_services(), api_user(), share_id)
-    if status is None:
+    Links issued, used and left, when each use happened, and each link with its recipient,
+    its state and how often it was looked at."""
+    trail = await share_trail.share_trail(current_services(), api_user(), share_id)
+    if trail is None:
         raise ApiError(404, NO_SUCH_SHARE)
-    return answer(share_body(status))
+    return answer(share_detail(trail.status, trail.links))
+
+
+@routes.route(
+    "GET",
+    "/shares/<share_id>/events",
+    {200: Answer("A page of the share's events.", EventList)},
+    query=EventListQuery,
+)
+async def list_events(share_id: str, query: EventListQuery) -> Response:
+    """List a share's events
+
+    What happened to each link (viewed, granted, refused, passphrase_failed, locked,
+    revoked), oldest first, a page at a time: pass `next_cursor` as `cursor` for the next
+    page. Events are kept for ONCELINK_AUDIT_DAYS (90) after the share closes."""
+    after = _event_cursor(query.cursor)
+    page = await share_trail.events_page(
+        current_services(), api_user(), share_id, after=after, limit=query.limit
+    )
+    if page is None:
+        raise ApiError(404, NO_SUCH_SHARE)
+    bodies = [event_body(share_trail.event_record(e, page.recipients)) for e in page.events]
+    next_cursor = str(page.events[-1].id) if page.more else None
+    return answer(EventList(events=bodies, next_cursor=next_cursor))
+
+
+def _event_cursor(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    if not (cursor.isascii() and cursor.isdigit() and len(cursor) < 19):
+        raise ApiError(422, "The query is not valid.", {"cursor": "Not a cursor of this list."})
+    return int(cursor)
 
 
 @routes.route(

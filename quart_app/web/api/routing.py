@@ -30,6 +30,7 @@ _FIELD_MESSAGES = {
     "int_type": "Must be a JSON integer.",
     "int_parsing": "Must be a whole number.",
     "string_type": "Must be a JSON string.",
+    "list_type": "Must be a JSON array.",
     "model_type": "Must be a JSON object.",
 }
 

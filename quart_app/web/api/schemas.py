@@ -4,13 +4,16 @@ service layer's constants, which ``shares`` enforces."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from ...clock import iso_utc
-from ...share_requests import MAX_LABEL_CHARS, MAX_LINKS, MIN_TTL
+from ...passphrases import MAX_CHARS as MAX_PASSPHRASE_CHARS
+from ...passphrases import MIN_CHARS as MIN_PASSPHRASE_CHARS
+from ...share_requests import MAX_LABEL_CHARS, MAX_LINKS, MAX_RECIPIENT_CHARS, MIN_TTL
+from ...share_trail import LinkRow, LinkStateName
 from ...shares import CreatedShare, IssuedLink, ShareStatus
 from ..parsing import whole_number
 
@@ -43,10 +46,30 @@ class NewShare(_Body):
     note: str = Field(description="The secret note: at most 64 KiB of UTF-8, not blank.")
     ttl: Ttl = Field(None, description=TTL_TEXT + "the server's DEFAULT_TTL (1 hour).")
     links: LinkCount = Field(1, description="How many one-time links to issue.")
+    recipients: list[str] | None = Field(
+        None,
+        description=(
+            "Instead of `links`: a link for each of these names (1 to 1000 names, each 1 to "
+            "100 characters, no control characters); each answer link says whose it is."
+        ),
+        json_schema_extra={
+            "minItems": 1,
+            "maxItems": MAX_LINKS,
+            "items": {"type": "string", "minLength": 1, "maxLength": MAX_RECIPIENT_CHARS},
+        },
+    )
     label: str | None = Field(
         None,
         description="A label only you see.",
         json_schema_extra={"maxLength": MAX_LABEL_CHARS},
+    )
+    passphrase: str | None = Field(
+        None,
+        description=(
+            "The links then open only with this passphrase, which oncelink never stores; "
+            "send it to the recipients another way."
+        ),
+        json_schema_extra={"minLength": MIN_PASSPHRASE_CHARS, "maxLength": MAX_PASSPHRASE_CHARS},
     )
 
 
@@ -86,6 +109,8 @@ class ShareListQuery(BaseModel):
 class Link(_Answer):
     url: str = Field(description="The one-time link; it works once.")
     expires_at: Timestamp
+    number: int = Field(description="The link's number within its share, from 1.")
+    recipient: str | None = Field(description="Whose link it is; null without names.")
 
 
 class CreatedShareBody(_Answer):
@@ -125,6 +150,50 @@ class ShareBody(_Answer):
     redemptions: list[Redemption] = Field(description="Each use of a link, oldest first.")
 
 
+class LinkStatus(_Answer):
+    number: int
+    recipient: str | None
+    state: LinkStateName = Field(description="Used beats locked beats revoked.")
+    used_at: Timestamp | None
+    views: int = Field(description="How often its page was looked at, previews included.")
+
+
+class ShareDetail(ShareBody):
+    """A share's status, and each of its links with its recipient and state."""
+
+    links: list[LinkStatus] = Field(description="Each numbered link, the first first.")
+
+
+EventKindName = Literal["viewed", "granted", "refused", "passphrase_failed", "locked", "revoked"]
+
+
+class EventBody(_Answer):
+    link: int | None = Field(description="The link's number; null for the whole share.")
+    recipient: str | None
+    kind: EventKindName
+    at: Timestamp = Field(description="When it happened (the first, when count > 1).")
+    count: int = Field(description="Repeats within a minute, folded into this one.")
+    address: str | None = Field(description="As ONCELINK_AUDIT_ADDRESSES keeps it.")
+    user_agent: str | None = Field(description="Its first 256 characters.")
+    bot: bool = Field(description="Sent by a known link previewer or scanner.")
+
+
+class EventList(_Answer):
+    """A page of a share's events, oldest first."""
+
+    events: list[EventBody]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: none.")
+
+
+class EventListQuery(BaseModel):
+    """Query parameters of a share's events."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cursor: str | None = Field(None, description="`next_cursor` of the previous page.")
+    limit: int = Field(100, ge=1, le=1000, description="Events per page.")
+
+
 class ShareList(_Answer):
     """One page of your shares, newest first."""
 
@@ -140,7 +209,12 @@ class ApiErrorBody(_Answer):
 
 
 def link_body(link: IssuedLink) -> Link:
-    return Link(url=link.url, expires_at=iso_utc(link.expires_at))
+    return Link(
+        url=link.url,
+        expires_at=iso_utc(link.expires_at),
+        number=link.number,
+        recipient=link.recipient,
+    )
 
 
 def created_share_body(created: CreatedShare) -> CreatedShareBody:
@@ -167,3 +241,23 @@ def share_body(status: ShareStatus) -> ShareBody:
         links_left=status.links_left,
         redemptions=[Redemption(used_at=iso_utc(used_at)) for used_at in status.uses],
     )
+
+
+def share_detail(status: ShareStatus, links: list[LinkRow]) -> ShareDetail:
+    return ShareDetail(
+        **share_body(status).model_dump(),
+        links=[
+            LinkStatus(
+                number=row.number,
+                recipient=row.recipient,
+                state=row.state,
+                used_at=None if row.used_at is None else iso_utc(row.used_at),
+                views=row.views,
+            )
+            for row in links
+        ],
+    )
+
+
+def event_body(record: dict[str, Any]) -> EventBody:
+    return EventBody(**record)

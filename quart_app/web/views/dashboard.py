@@ -9,11 +9,14 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ... import shares
 from ...links.states import LinkState
+from ...passphrases import DerivationsBusy
 from ..context import current_services
+from ..limits import busy_deriving
 from ..parsing import whole_number
 from ..pasted_links import token_in
 from ..rendering import html, is_htmx, page_or_fragment
 from ..sessions import login_required
+from .exports import download
 from .forms import form_defaults, form_nonce, links_csv, parse_share_form, ttl_choices
 from .listing import share_page
 
@@ -57,12 +60,17 @@ async def index() -> Response:
 async def create() -> Response:
     form = await request.form
     share_request, problems = parse_share_form(form)
+    typed = {key: form.get(key, "") for key in form_defaults()}
     if share_request is None:
-        typed = {key: form.get(key, "") for key in form_defaults()}
         return await _page(422, form=typed, problems=problems)
-    made = await shares.create_share_once(
-        current_services(), g.user, share_request, form_nonce(form)
-    )
+    try:
+        made = await shares.create_share_once(
+            current_services(), g.user, share_request, form_nonce(form)
+        )
+    except DerivationsBusy:
+        # Nothing was stored: the form comes back as typed, to be sent again in a moment.
+        busy = {"passphrase": busy_deriving().description or ""}
+        return await _page(429, form=typed, problems=busy)
     if isinstance(made, shares.AlreadyCreated):
         # Sent again, by a reload of the page that answered it: nothing new is made.
         return await _page(sent_already=made.share)
@@ -81,12 +89,10 @@ async def share_list() -> Response:
 async def download_links() -> Response:
     """The links just shown, as a file: the server keeps no copy of them to build it from."""
     form = await request.form
-    body = links_csv(form.getlist("link"), form.get("expires_at", ""))
+    body = links_csv(form.getlist("link"), form.getlist("recipient"), form.get("expires_at", ""))
     if body is None:
         return Response("Those are not links from this oncelink.", 422, mimetype="text/plain")
-    response = Response(body, mimetype="text/csv")
-    response.headers["Content-Disposition"] = 'attachment; filename="oncelink-links.csv"'
-    return response
+    return download(body, "text/csv", "oncelink-links.csv")
 
 
 @bp.post("/shares/<share_id>/revoke")

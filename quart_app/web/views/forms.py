@@ -3,8 +3,6 @@ and the one-time nonce by which any form that makes something is recognised if s
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import secrets
 
@@ -15,6 +13,7 @@ from ...clock import iso_utc
 from ..context import current_services
 from ..parsing import whole_number
 from ..pasted_links import is_issued_link
+from .exports import csv_text
 
 # Each rendering of the new-share form carries a nonce of its own (128 random bits), by which
 # the form sent again is recognised.
@@ -37,6 +36,8 @@ def form_defaults() -> dict[str, str]:
         "ttl": str(current_services().settings.default_ttl),
         "links": "1",
         "nonce": new_form_nonce(),
+        "recipients": "",
+        "passphrase": "",
     }
 
 
@@ -59,32 +60,39 @@ def parse_share_form(
     form: MultiDict[str, str],
 ) -> tuple[share_requests.ShareRequest | None, dict[str, str]]:
     """The request the form asks for, or the problems to show next to its fields: all of
-    them at once, so that one round trip is enough to fix the form."""
+    them at once, so that one round trip is enough to fix the form. Names in the Recipients
+    box stand in for the number of links."""
+    names = share_requests.recipients_in(form.get("recipients", ""))
     unreadable: dict[str, str] = {}
     numbers: dict[str, int] = {}
-    for field, message in (
-        ("ttl", "Choose how long the links live."),
-        ("links", "Give the number of links as a whole number."),
-    ):
+    wanted = [("ttl", "Choose how long the links live.")]
+    if not names:  # the names stand in for the number of links
+        wanted.append(("links", "Give the number of links as a whole number."))
+    for field, message in wanted:
         number = whole_number(form.get(field, ""))
         if number is None:
             unreadable[field] = message
         else:
             numbers[field] = number
     settings = current_services().settings
-    request_ = share_requests.ShareRequest(
-        form.get("note", ""),
-        form.get("label", "").strip(),
-        # Stand-ins for numbers that could not be read, so the other fields are still checked.
-        numbers.get("ttl", settings.default_ttl),
-        numbers.get("links", 1),
+    note, label = form.get("note", ""), form.get("label", "").strip()
+    passphrase = form.get("passphrase", "") or None
+    # Stand-ins for numbers that could not be read, so the other fields are still checked.
+    ttl = numbers.get("ttl", settings.default_ttl)
+    request_ = (
+        share_requests.ShareRequest.for_recipients(note, label, ttl, names, passphrase)
+        if names
+        else share_requests.ShareRequest(
+            note, label, ttl, numbers.get("links", 1), None, passphrase
+        )
     )
     problems = share_requests.problems_with(request_, max_ttl=settings.max_ttl) | unreadable
     return (None, problems) if problems else (request_, {})
 
 
-def links_csv(links: list[str], expires_at: str) -> str | None:
-    """A CSV file of links this server issued, or None if any is not one of them."""
+def links_csv(links: list[str], recipients: list[str], expires_at: str) -> str | None:
+    """A CSV file of links this server issued, with the recipient of each when they are
+    named, or None if any link is not one of ours."""
     base_url = current_services().settings.base_url
     if not 1 <= len(links) <= share_requests.MAX_LINKS:
         return None
@@ -93,8 +101,7 @@ def links_csv(links: list[str], expires_at: str) -> str | None:
     if expires is None or not all(is_issued_link(link, base_url) for link in links):
         return None
     stamp = iso_utc(expires)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["link", "expires_at"])
-    writer.writerows([link, stamp] for link in links)
-    return out.getvalue()
+    if len(recipients) == len(links) and any(recipients):
+        rows = [[link, name, stamp] for link, name in zip(links, recipients, strict=True)]
+        return csv_text(["link", "recipient", "expires_at"], rows)
+    return csv_text(["link", "expires_at"], ([link, stamp] for link in links))

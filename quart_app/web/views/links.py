@@ -1,5 +1,5 @@
 """What recipients see at ``/connect/<token>``: an inert preview on GET/HEAD, redemption on
-POST, HTML or JSON."""
+POST (with the passphrase, for a link that has one), HTML or JSON."""
 
 from __future__ import annotations
 
@@ -8,14 +8,17 @@ from typing import cast
 
 from quart import Blueprint, Response, current_app, request
 
-from ...links.redemption import inspect_link, redeem_link
-from ...links.states import LinkState, LinkView
+from ...links.inspection import inspect_link
+from ...links.redemption import redeem_link
+from ...links.states import LinkView
 from ...links.tokens import LinkClaims
+from ...passphrases import DerivationsBusy
 from ...paths import LINK_PATH
-from ...reveal import REVIEW_SECONDS, view_again
+from ...reveal import REVIEW_SECONDS
+from ..addresses import current_visitor
 from ..context import current_services
-from ..limits import limit_redemptions
-from ..link_answers import ERRORS, STATUS, VERIFIED, as_json, dead_link_pages
+from ..limits import busy_deriving, limit_passphrase_checks, limit_redemptions
+from ..link_answers import ERRORS, VERIFIED, as_json, dead_link_pages, status_of
 from ..rendering import html, wants_json
 
 bp = Blueprint("links", __name__)
@@ -24,21 +27,53 @@ bp = Blueprint("links", __name__)
 # <path:...> so that any garbage under /connect/ still gets this page and its headers.
 @bp.route(f"{LINK_PATH}<path:token>", methods=["GET", "HEAD"])
 async def preview(token: str) -> Response:
-    view = await inspect_link(current_services(), token, verified=_verified_at_the_door(token))
-    return await _answer(await _or_again(view, token))
+    view = await inspect_link(
+        current_services(),
+        token,
+        verified=_verified_at_the_door(token),
+        visitor=current_visitor(),
+        reveal_pass=request.cookies.get(_reveal_cookie_name()),
+    )
+    return await _answer(view)
 
 
 @bp.post(f"{LINK_PATH}<path:token>")
 async def redeem(token: str) -> Response:
     await limit_redemptions()
+    passphrase = await _passphrase_sent()
+    if passphrase:
+        await limit_passphrase_checks()
     # Programs get no cookie jar to read the note again with, so nothing is kept for them.
     keep_for = 0 if wants_json() else REVIEW_SECONDS
-    verified = _verified_at_the_door(token)
-    view = await redeem_link(current_services(), token, keep_for=keep_for, verified=verified)
-    response = await _answer(await _or_again(view, token))
+    try:
+        view = await redeem_link(
+            current_services(),
+            token,
+            keep_for=keep_for,
+            verified=_verified_at_the_door(token),
+            visitor=current_visitor(),
+            passphrase=passphrase,
+            reveal_pass=request.cookies.get(_reveal_cookie_name()),
+        )
+    except DerivationsBusy:
+        raise busy_deriving() from None
+    response = await _answer(view)
     if view.reveal_pass is not None:
         _set_reveal_cookie(response, token, view.reveal_pass)
     return response
+
+
+async def _passphrase_sent() -> str | None:
+    """The form field ``passphrase``, or a JSON body's ``{"passphrase": "..."}``; anything
+    else in a body is not a passphrase (and a link without one ignores it)."""
+    if request.is_json:
+        try:
+            body = json.loads(await request.get_data(cache=False))
+        except (ValueError, RecursionError):  # not JSON, or nested beyond reason
+            return None
+        found = body.get("passphrase") if isinstance(body, dict) else None
+        return found if isinstance(found, str) else None
+    return (await request.form).get("passphrase")
 
 
 def _verified_at_the_door(token: str) -> LinkClaims | None:
@@ -51,14 +86,6 @@ def _reveal_cookie_name() -> str:
     # The __Secure- prefix makes browsers refuse the cookie unless it is Secure.
     secure = current_services().settings.secure_cookies
     return "__Secure-oncelink_reveal" if secure else "oncelink_reveal"
-
-
-async def _or_again(view: LinkView, token: str) -> LinkView:
-    """A used link shows its note again to the browser that redeemed it, for a while."""
-    reveal_pass = request.cookies.get(_reveal_cookie_name())
-    if view.state is not LinkState.USED or not reveal_pass:
-        return view
-    return await view_again(current_services(), token, reveal_pass) or view
 
 
 def _set_reveal_cookie(response: Response, token: str, reveal_pass: str) -> None:
@@ -76,12 +103,12 @@ def _set_reveal_cookie(response: Response, token: str, reveal_pass: str) -> None
 async def _answer(view: LinkView) -> Response:
     if wants_json():
         body = json.dumps(as_json(view), ensure_ascii=False)
-        response = Response(body, STATUS[view.state], mimetype="application/json")
+        response = Response(body, status_of(view), mimetype="application/json")
     elif view.state in ERRORS:
         page = await dead_link_pages(current_app).page(view.state)
-        response = Response(page, STATUS[view.state])
+        response = Response(page, status_of(view))
     else:
-        response = await html("link.html", STATUS[view.state], view=view)
+        response = await html("link.html", status_of(view), view=view)
     # no-store, no-referrer and noindex come from security.security_headers, as on every page.
     response.vary.add("Accept")
     return response

@@ -1,15 +1,16 @@
-"""Server-Sent Events that keep an open dashboard's share list up to date.
+"""Server-Sent Events that keep an open dashboard's share list, or a share's page, up to date.
 
-The page connects with htmx's SSE extension. Each message is the re-rendered list, which htmx
-morphs into place; its ``id`` is the user's change stamp, so a reconnecting browser (htmx
-sends ``Last-Event-ID``) is sent the list again only if something changed meanwhile. Where
-the database keeps no stamp (PostgreSQL) a reconnecting browser is sent the list at once.
+The page connects with htmx's SSE extension. Each message is the re-rendered list (or the
+share's links), which htmx morphs into place; its ``id`` is the user's change stamp, so a
+reconnecting browser (htmx sends ``Last-Event-ID``) is sent it again only if something
+changed meanwhile. Where the database keeps no stamp (PostgreSQL) a reconnecting browser is
+sent it at once.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from quart import (
     Blueprint,
@@ -23,6 +24,7 @@ from quart import (
 
 from ... import accounts
 from ...services import Services
+from ...share_trail import share_trail
 from ...storage.changes import ChangeWatch
 from ..context import current_services
 from ..limits import Release, hold_live_stream
@@ -47,8 +49,33 @@ def message(html: str, event_id: int | None) -> bytes:
     return f"{data}{last}\n".encode()
 
 
+# What a stream sends: the fragment as it is now.
+Render = Callable[[], Awaitable[str]]
+
+
 @bp.get("/shares/events")
 async def share_events() -> Response:
+    before = whole_number(request.args.get("before", ""))
+
+    async def render() -> str:
+        return await render_template("_share_table.html", **await share_page(before))
+
+    return await _stream(render)
+
+
+@bp.get("/shares/<share_id>/live")
+async def share_links(share_id: str) -> Response:
+    if g.user is not None and await share_trail(current_services(), g.user, share_id) is None:
+        abort(404, "You have no share with this id.")
+
+    async def render() -> str:
+        trail = await share_trail(current_services(), g.user, share_id)
+        return "" if trail is None else await render_template("_share_links.html", trail=trail)
+
+    return await _stream(render)
+
+
+async def _stream(render: Render) -> Response:
     if "text/event-stream" not in request.accept_mimetypes.values():
         # Only EventSource clients (which always ask for it) get a stream that stays open.
         abort(406, "This address serves live updates to the dashboard page only.")
@@ -56,7 +83,6 @@ async def share_events() -> Response:
     # Held until the stream ends; a stream that never starts lets it go after its time.
     release = await hold_live_stream(g.session_id, HOLD_SECONDS)
     since = whole_number(request.headers.get("Last-Event-ID") or request.args.get("since", ""))
-    before = whole_number(request.args.get("before", ""))
     # The body is sent after the view returns, in a fresh app context: carry over who asks.
     user, session_id, csrf_token = g.user, g.session_id, g.csrf_token
 
@@ -68,7 +94,7 @@ async def share_events() -> Response:
             return
         g.user, g.session_id, g.csrf_token = user, session_id, csrf_token
         async with services.db.watch_changes(user.id) as watch:
-            async for chunk in _changes(services, watch, since, before):
+            async for chunk in _changes(services, watch, since, render):
                 yield chunk
 
     response = Response(_releasing(events(), release), mimetype="text/event-stream")
@@ -88,7 +114,7 @@ async def _releasing(stream: AsyncIterator[bytes], release: Release) -> AsyncIte
 
 
 async def _changes(
-    services: Services, watch: ChangeWatch, since: int | None, before: int | None
+    services: Services, watch: ChangeWatch, since: int | None, render: Render
 ) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     ends_at = loop.time() + STREAM_SECONDS
@@ -100,9 +126,10 @@ async def _changes(
         if changed:
             stamp = await services.db.change_stamp(g.user.id)
             if stamp is None or stamp != since:
-                page = await share_page(before)
-                since = page["changes"]
-                yield message(await render_template("_share_table.html", **page), since)
+                # The stamp is read before rendering: a change in between is sent twice,
+                # never missed.
+                since = stamp
+                yield message(await render(), since)
         else:
             yield b": keep-alive\n\n"
         left = ends_at - loop.time()
