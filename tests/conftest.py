@@ -31,7 +31,7 @@ from quart import Quart
 from quart.testing import QuartClient
 from quart.wrappers import Response as TestResponse
 
-from quart_app import accounts, create_app
+from quart_app import accounts, create_app, passphrases
 from quart_app.accounts import NewUser, add_user
 from quart_app.api_tokens import create_api_token
 from quart_app.clock import FrozenClock
@@ -76,12 +76,14 @@ def make_settings(tmp_path: Path, **changes: Any) -> Settings:
 @pytest.fixture(scope="session", autouse=True)
 def light_password_hashing() -> Iterator[None]:
     """argon2id at its real cost takes a tenth of a second or more per hash, which was most
-    of the suite's time. Apps in this process hash with the same algorithm at its lowest
-    cost; servers and commands run as subprocesses keep the real one."""
-    real = accounts._hasher
+    of the suite's time. Apps in this process hash (and derive passphrases' keys) with the
+    same algorithm at its lowest cost; servers and commands run as subprocesses keep the
+    real one."""
+    real = accounts._hasher, passphrases.KDF
     accounts._hasher = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+    passphrases.KDF = passphrases.KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)
     yield
-    accounts._hasher = real
+    accounts._hasher, passphrases.KDF = real
 
 
 @pytest.fixture(scope="session")
@@ -210,8 +212,15 @@ async def share_for(
     note: str = "the wifi password is hunter2",
     links: int = 1,
     ttl: int = 3600,
+    *,
+    recipients: list[str] | None = None,
+    passphrase: str | None = None,
 ) -> CreatedShare:
-    return await create_share(services, owner, ShareRequest(note, "", ttl, links))
+    if recipients is not None:
+        request = ShareRequest.for_recipients(note, "", ttl, recipients, passphrase)
+    else:
+        request = ShareRequest(note, "", ttl, links, None, passphrase)
+    return await create_share(services, owner, request)
 
 
 async def used_link(services: Services) -> str:

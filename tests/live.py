@@ -174,13 +174,20 @@ def _wait_until_up(server: LiveServer, workers: int) -> None:
 
 
 async def issue_links(
-    server: LiveServer, count: int, *, owner: str = "racer", note: str = NOTE
+    server: LiveServer,
+    count: int,
+    *,
+    owner: str = "racer",
+    note: str = NOTE,
+    passphrase: str | None = None,
 ) -> list[str]:
-    """Create a share with ``count`` links on the server's database; return their URLs."""
+    """Create a share with ``count`` links (opening with ``passphrase``, if given) on the
+    server's database; return their URLs."""
     async with open_services(server.settings) as services:
         if await user_by_name(services.db.reader, owner) is None:
             await add_user(services, NewUser(owner, PASSWORD), is_admin=False)
         user = await user_by_name(services.db.reader, owner)
         assert user is not None
-        created = await create_share(services, user, ShareRequest(note, "", 3600, count))
+        request = ShareRequest(note, "", 3600, count, None, passphrase)
+        created = await create_share(services, user, request)
     return [link.url for link in created.links]

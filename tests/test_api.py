@@ -66,6 +66,17 @@ async def test_share_status_counts_uses_with_their_times(
         "links_expired": 0,
         "links_left": 2,
         "redemptions": [{"used_at": iso_utc(START + 60)}],
+        "links": [
+            {
+                "number": 1,
+                "recipient": None,
+                "state": "used",
+                "used_at": iso_utc(START + 60),
+                "views": 0,
+            },
+            {"number": 2, "recipient": None, "state": "ready", "used_at": None, "views": 0},
+            {"number": 3, "recipient": None, "state": "ready", "used_at": None, "views": 0},
+        ],
     }
 
 
