@@ -65,10 +65,12 @@ async def start(services: Services) -> None:
 
 async def stop(services: Services) -> None:
     """Write what is pending and close, in the order that loses nothing."""
-    await services.audit.stop()
-    services.derivations.close()
-    await services.redeemer.stop()
-    await services.db.close()
+    try:
+        await services.audit.stop()
+    finally:
+        services.derivations.close()
+        await services.redeemer.stop()
+        await services.db.close()
 
 
 @asynccontextmanager

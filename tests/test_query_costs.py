@@ -69,6 +69,28 @@ async def test_dashboard_queries_use_indexes_not_scans(
             )
 
 
+async def test_the_share_page_and_its_events_use_indexes_not_scans(
+    app: Quart, browser: Browser, services: Services, user: User
+) -> None:
+    for _ in range(10):
+        created = await share_for(services, user, links=3, recipients=["a", "b", "c"])
+        for link in created.links[:2]:
+            await app.test_client().get("/connect/" + token_of(link.url))
+        await app.test_client().post("/connect/" + token_of(created.links[0].url))
+    await services.audit.flush()
+    share_id = created.share.id
+    async with recorded_sql(services) as statements:
+        assert (await browser.get(f"/shares/{share_id}")).status_code == 200
+        assert (await browser.get(f"/shares/{share_id}/events.json")).status_code == 200
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) <= 16  # a handful a page, however many links and events there are
+    for statement in reads:
+        plan = await services.db.reader.execute_fetchall("EXPLAIN QUERY PLAN " + statement)
+        details = " | ".join(row[3] for row in plan)
+        assert "SCAN audit_events" not in details, (statement, details)
+        assert "SCAN shares" not in details, (statement, details)
+
+
 async def test_dead_links_are_answered_before_the_framework_the_same_way(
     app: Quart, client: QuartClient
 ) -> None:
