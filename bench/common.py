@@ -163,9 +163,17 @@ class LoadResult:
 
 
 def wrk_tokens(
-    server: Server, tokens_file: Path, *, connections: int, seconds: float, threads: int = 2
+    server: Server,
+    tokens_file: Path,
+    *,
+    connections: int,
+    seconds: float,
+    threads: int = 2,
+    method: str = "POST",
+    accept: str = "application/json",
 ) -> LoadResult:
-    """POST /connect/<token> with distinct tokens from the file, keep-alive connections."""
+    """POST /connect/<token> (or ``method``) with distinct tokens from the file, keep-alive
+    connections, asking for ``accept``."""
     threads = min(threads, connections)
     cpu_before = cpu_seconds(server.process.pid)
     out = subprocess.run(
@@ -181,6 +189,8 @@ def wrk_tokens(
             "--",
             str(tokens_file),
             str(threads),
+            method,
+            accept,
         ],
         capture_output=True,
         text=True,

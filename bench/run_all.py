@@ -11,6 +11,8 @@ SCRIPTS = [
     "limits.py",
     "redeem.py",
     "profile.py",
+    "audit_cost.py",
+    "passphrase.py",
     "create.py",
     "dashboard.py",
     "ledger.py",

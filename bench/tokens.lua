@@ -1,6 +1,7 @@
 -- wrk script: POST /connect/<token> with every request taking a token of its own.
--- Usage: wrk -s tokens.lua URL -- TOKENS_FILE [THREADS]
--- Each wrk thread takes every N-th line of the file, so no token is sent twice.
+-- Usage: wrk -s tokens.lua URL -- TOKENS_FILE [THREADS [METHOD [ACCEPT]]]
+-- Each wrk thread takes every N-th line of the file, so no token is sent twice (a thread
+-- that runs out starts again from its first: fine for GETs, which use nothing up).
 local threads = {}
 local counter = 0
 
@@ -20,8 +21,8 @@ function init(args)
   end
   index = 0
   statuses = {}
-  wrk.method = "POST"
-  wrk.headers["Accept"] = "application/json"
+  wrk.method = args[3] or "POST"
+  wrk.headers["Accept"] = args[4] or "application/json"
 end
 
 function request()
