@@ -45,9 +45,9 @@ class FailedAttempt:
     attempt: int
 
     async def __call__(self, conn: Connection, now: float) -> None:
-        failed = self.visitor.event(self.share_id, self.link, EventKind.PASSPHRASE_FAILED, now)
-        await audit.record(conn, failed)
+        kinds = [EventKind.PASSPHRASE_FAILED]
         if self.attempt >= MAX_ATTEMPTS:
-            await audit.record(
-                conn, self.visitor.event(self.share_id, self.link, EventKind.LOCKED, now)
-            )
+            kinds.append(EventKind.LOCKED)
+        await audit.record(
+            conn, *(self.visitor.event(self.share_id, self.link, kind, now) for kind in kinds)
+        )

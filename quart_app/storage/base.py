@@ -11,7 +11,7 @@ from __future__ import annotations
 import abc
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -43,6 +43,9 @@ class Connection(Protocol):
     ) -> Iterable[Any]: ...
 
     def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Awaitable[Executed]: ...
+
+    async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """The statement once for each row of parameters, in one call to the driver."""
 
 
 T = TypeVar("T")

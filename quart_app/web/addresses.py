@@ -43,6 +43,8 @@ def address_of(peer: str, forwarded_for: list[str], proxies: tuple[IPNetwork, ..
 
 
 def _is_in(address: str, networks: tuple[IPNetwork, ...]) -> bool:
+    if not networks:
+        return False  # no proxy is trusted: nothing to parse
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:

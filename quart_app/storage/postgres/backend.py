@@ -13,7 +13,7 @@ import functools
 import itertools
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib.resources import files
@@ -80,6 +80,9 @@ class PostgresConnection:
         return Executed(
             _rowcount(await self._target.execute(postgres_sql(sql), *(parameters or ())))
         )
+
+    async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self._target.executemany(postgres_sql(sql), rows)
 
 
 def schema() -> list[tuple[int, list[str]]]:

@@ -6,7 +6,7 @@ Rows are written by ``audit.record`` only, so that whatever else must happen wit
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -72,22 +72,30 @@ _FOLD = (
 _COLUMNS = "id, link, kind, at, last_at, count, address, user_agent, bot"
 
 
-async def insert_event(conn: Connection, event: NewEvent) -> None:
+async def insert_events(conn: Connection, events: Sequence[NewEvent]) -> None:
+    """Write the events: one statement for the ones that fold, one for the others."""
+    folding = [_row(event) for event in events if event.kind in FOLDING]
+    others = [_row(event) for event in events if event.kind not in FOLDING]
+    for sql, rows in ((_FOLD, folding), (_INSERT, others)):
+        if len(rows) == 1:
+            await conn.execute(sql, rows[0])
+        elif rows:
+            await conn.execute_many(sql, rows)
+
+
+def _row(event: NewEvent) -> tuple[Any, ...]:
     folds = event.kind in FOLDING
-    await conn.execute(
-        _FOLD if folds else _INSERT,
-        (
-            event.share_id,
-            event.link,
-            event.kind.value,
-            event.at,
-            event.at if event.last_at is None else event.last_at,
-            event.count,
-            event.address,
-            event.user_agent,
-            event.bot,
-            int(event.at // FOLD_SECONDS) if folds else None,
-        ),
+    return (
+        event.share_id,
+        event.link,
+        event.kind.value,
+        event.at,
+        event.at if event.last_at is None else event.last_at,
+        event.count,
+        event.address,
+        event.user_agent,
+        event.bot,
+        int(event.at // FOLD_SECONDS) if folds else None,
     )
 
 

@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,9 @@ class SqliteConnection:
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> aiosqlite.Cursor:
         return await self.raw.execute(sql, parameters)
 
+    async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self.raw.executemany(sql, rows)
+
     async def close(self) -> None:
         await self.raw.close()
 
@@ -71,6 +74,9 @@ class SyncConnection:
 
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> sqlite3.Cursor:
         return self.raw.execute(sql, tuple(parameters or ()))
+
+    async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.raw.executemany(sql, rows)
 
 
 async def connect(path: Path) -> SqliteConnection:
