@@ -88,6 +88,8 @@ class EventBuffer:
         self._pending: dict[_Key, NewEvent] = {}
         self._dropped = 0
         self._task: asyncio.Task[None] | None = None
+        # A reader that flushes to see what this process saw waits for a flush under way.
+        self._flushing = asyncio.Lock()
 
     def add(self, event: NewEvent) -> None:
         key = (event.share_id, event.link, event.kind, event.bot, int(event.at // FOLD_SECONDS))
@@ -114,10 +116,17 @@ class EventBuffer:
 
     async def flush(self) -> None:
         """Write every event added so far."""
-        pending, self._pending = list(self._pending.values()), {}
+        async with self._flushing:
+            pending, self._pending = list(self._pending.values()), {}
+            await self._write(pending)
         if self._dropped:
             log.warning("audit trail: %d views over the buffer's limit not kept", self._dropped)
             self._dropped = 0
+        share_ids = {event.share_id for event in pending}
+        for owner_id in await shares.owners_of(self._db.reader, share_ids):
+            await self._db.announce_change(owner_id)
+
+    async def _write(self, pending: list[NewEvent]) -> None:
         for start in range(0, len(pending), FLUSH_BATCH):
             try:
                 async with self._db.transaction() as conn:
@@ -126,10 +135,6 @@ class EventBuffer:
                 for event in pending[start:]:  # rolled back: kept for the next flush
                     self.add(event)
                 raise
-        if pending:
-            share_ids = {event.share_id for event in pending}
-            for owner_id in await shares.owners_of(self._db.reader, share_ids):
-                await self._db.announce_change(owner_id)
 
     async def _flush_forever(self) -> None:
         while True:

@@ -7,8 +7,10 @@ reveal such a note, and a wrong passphrase simply fails to open it.
 
 Deriving a key is costly on purpose (tens of milliseconds of CPU and 19 MiB), which makes
 it something an attacker could make the server do over and over: it runs on a few threads
-of its own, never on the event loop; a few attempts at a time take their turn, a bounded
-number wait, and more are refused at once (``DerivationsBusy``). Each link allows
+of its own, never on the event loop, at a lower priority than the rest of the process, so
+that requests are answered first and derivations take the CPU that is left; a few attempts
+at a time take their turn, a bounded number wait, and more are refused at once
+(``DerivationsBusy``). Each link allows
 ``MAX_ATTEMPTS`` of them, ever (``links.locks``), and each client address a few a minute
 (``web.limits``).
 """
@@ -20,6 +22,7 @@ import base64
 import contextlib
 import os
 import re
+import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,6 +38,7 @@ SALT_BYTES = 16
 NONCE_BYTES = 12
 KEY_BYTES = 32
 DERIVING_THREADS = 2
+DERIVING_NICENESS = 10  # added to the derivation threads' nice value (Linux: per thread)
 # Attempts under way at once (each counts, derives and claims) are twice the threads; these
 # many more may wait for their turn, this long.
 WAITING_ATTEMPTS = 256
@@ -95,6 +99,13 @@ def unseal(sealed: str, key: bytes, share_id: str) -> str | None:
     return plain.decode()
 
 
+def _yield_to_requests() -> None:
+    """Lower this thread's priority, where the system allows one thread its own (Linux)."""
+    with contextlib.suppress(OSError, AttributeError):
+        current = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), current + DERIVING_NICENESS)
+
+
 class DerivationsBusy(Exception):
     """Too many passphrases are being tried: try again in a moment."""
 
@@ -104,7 +115,9 @@ class KeyDerivations:
     number waiting."""
 
     def __init__(self, threads: int = DERIVING_THREADS, waiting: int = WAITING_ATTEMPTS) -> None:
-        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="oncelink-kdf")
+        self._pool = ThreadPoolExecutor(
+            threads, thread_name_prefix="oncelink-kdf", initializer=_yield_to_requests
+        )
         self._turns = asyncio.Semaphore(2 * threads)
         self._max_waiting = waiting
         self._waiting = 0
