@@ -25,7 +25,7 @@ AGENT_CHARS = 256
 # Prefixes kept of an address under ONCELINK_AUDIT_ADDRESSES=truncated: its network.
 TRUNCATED_PREFIX = {4: 24, 6: 48}
 FLUSH_SECONDS = 1.0
-FLUSH_BATCH = 100  # events per transaction: the write lock is never held long
+FLUSH_BATCH = 250  # events per transaction: the write lock is held a few milliseconds
 MAX_PENDING = 10_000  # distinct rows waiting; past it, more views are counted into none
 
 log = logging.getLogger(__name__)
@@ -122,9 +122,10 @@ class EventBuffer:
         if self._dropped:
             log.warning("audit trail: %d views over the buffer's limit not kept", self._dropped)
             self._dropped = 0
-        share_ids = {event.share_id for event in pending}
-        for owner_id in await shares.owners_of(self._db.reader, share_ids):
-            await self._db.announce_change(owner_id)
+        if pending and self._db.announces:
+            share_ids = {event.share_id for event in pending}
+            for owner_id in await shares.owners_of(self._db.reader, share_ids):
+                await self._db.announce_change(owner_id)
 
     async def _write(self, pending: list[NewEvent]) -> None:
         for start in range(0, len(pending), FLUSH_BATCH):

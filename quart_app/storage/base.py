@@ -78,6 +78,9 @@ class Database(abc.ABC):
     """The process's way to the database; open in ``before_serving``, close after."""
 
     changes: ChangeHub
+    # Whether ``announce_change`` does anything (SQLite's triggers announce by themselves):
+    # callers that would look up whom to announce to may skip the lookup.
+    announces = True
 
     @abc.abstractmethod
     async def open(self) -> None:

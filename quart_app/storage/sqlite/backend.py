@@ -62,6 +62,8 @@ async def _rollback(conn: SqliteConnection) -> None:
 class SqliteDatabase(Database):
     """The process's connections to one SQLite file."""
 
+    announces = False  # triggers count every change in users.changes
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self._writer: SqliteConnection | None = None
