@@ -7,7 +7,9 @@ from its own source tree with this checkout's virtual environment; its links are
 through its own API. After a warm-up, the loads go round after round, the two versions
 alternately and in turn first, so that a machine speeding up or slowing down weighs on both
 alike. GETs cycle over a thousand ready links (a GET uses nothing up); redemptions take a
-link each. The ratios are this checkout's figure over the other's, one per round.
+link each. The ratios are this checkout's figure over the other's, one per round. Besides
+requests a second, each run reads the CPU time its server's processes used (from /proc), per
+request: on a machine shared with other work, a steadier figure than the rate.
 
     python bench/audit_cost.py [--against main] [--seconds 5] [--rounds 4] [--tiny]
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 import statistics
 import subprocess
 import tarfile
@@ -154,7 +157,25 @@ def main() -> None:
     report(versions, runs, seconds, rounds, args.connections)
 
 
-Runs = dict[tuple[str, str], list[float]]
+@dataclass
+class Run:
+    rps: float
+    cpu_us: float  # the server's CPU time per answered request
+
+
+Runs = dict[tuple[str, str], list[Run]]
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) that the process and its children have used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    with contextlib.suppress(OSError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        total += sum(cpu_seconds(int(child)) for child in children)
+    return total
 
 
 def measure(
@@ -177,9 +198,10 @@ def measure(
         for v in versions
     }
 
-    def run(version: Version, load: str, length: float) -> float:
+    def run(version: Version, load: str, length: float) -> Run:
         method, accept, once = LOADS[load]
         tokens = next(fresh[version.name]) if once else pages[version.name]
+        cpu_before = cpu_seconds(version.server.process.pid)
         result = wrk_tokens(
             version.server,
             tokens,
@@ -188,9 +210,11 @@ def measure(
             method=method,
             accept=accept,
         )
+        cpu = cpu_seconds(version.server.process.pid) - cpu_before
         if strict:  # every answer a success, or the figure measures something else
             assert set(result.statuses) == {200}, (version.name, load, result.statuses)
-        return result.rps
+        answered = sum(result.statuses.values())
+        return Run(result.rps, cpu / max(answered, 1) * 1e6)
 
     if warm_up:
         for version in versions:
@@ -215,19 +239,45 @@ def report(
     rows = []
     for load in LOADS:
         for version in versions:
-            figures = runs[(version.name, load)]
-            low, high = min(figures), max(figures)
-            rows.append([load, version.name, statistics.median(figures), f"{low:,.0f}-{high:,.0f}"])
-    print(table(["load", "version", "req/s (median)", "range"], rows))
+            done = runs[(version.name, load)]
+            rates, cpu = [r.rps for r in done], [r.cpu_us for r in done]
+            rows.append(
+                [
+                    load,
+                    version.name,
+                    statistics.median(rates),
+                    spread(rates),
+                    statistics.median(cpu),
+                    spread(cpu),
+                ]
+            )
+    print(table(["load", "version", "req/s", "range", "CPU µs/request", "range"], rows))
     print()
     ours, theirs = versions
     ratio_rows = []
     for load in LOADS:
-        ratios = [
-            a / b for a, b in zip(runs[(ours.name, load)], runs[(theirs.name, load)], strict=True)
-        ]
-        ratio_rows.append([load, statistics.median(ratios), f"{min(ratios):.2f}-{max(ratios):.2f}"])
-    print(table(["load", f"{ours.name} / {theirs.name} (median)", "range"], ratio_rows))
+        pairs = list(zip(runs[(ours.name, load)], runs[(theirs.name, load)], strict=True))
+        rates = [a.rps / b.rps for a, b in pairs]
+        cpu = [a.cpu_us / b.cpu_us for a, b in pairs]
+        ratio_rows.append(
+            [
+                load,
+                statistics.median(rates),
+                spread(rates, 2),
+                statistics.median(cpu),
+                spread(cpu, 2),
+            ]
+        )
+    print(
+        table(
+            ["load", f"req/s {ours.name} / {theirs.name}", "range", "CPU/request ratio", "range"],
+            ratio_rows,
+        )
+    )
+
+
+def spread(figures: list[float], digits: int = 0) -> str:
+    return f"{min(figures):,.{digits}f}-{max(figures):,.{digits}f}"
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from quart_app.resources import CHECKOUT
         ("limits.py", "# floors"),
         ("redeem.py", "redeem/tutorial"),
         ("profile.py", "# where one worker's event loop spends its time"),
-        ("audit_cost.py", "this checkout / "),
+        ("audit_cost.py", "req/s this checkout / "),
         ("passphrase.py", "passphrase links opened a second"),
         ("create.py", "# create a share"),
         ("dashboard.py", "# dashboard with"),
