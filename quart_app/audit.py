@@ -45,7 +45,7 @@ class Visitor:
 
 # Most requests come from a few clients: each is worked out once (a miss costs ~15 µs).
 @functools.lru_cache(maxsize=1024)
-def visitor(address: str, user_agent: str, *, keep_addresses: str) -> Visitor:
+def visitor(address: str, user_agent: str, keep_addresses: str) -> Visitor:
     """The visitor as the audit trail may keep it, under ONCELINK_AUDIT_ADDRESSES."""
     head = user_agent[:AGENT_CHARS]
     agent = head if head.isprintable() else "".join(c for c in head if c.isprintable())

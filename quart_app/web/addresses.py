@@ -27,7 +27,7 @@ def current_visitor() -> Visitor:
 
 
 def visitor_at(settings: Settings, address: str, user_agent: str) -> Visitor:
-    return visitor(address, user_agent, keep_addresses=settings.audit_addresses)
+    return visitor(address, user_agent, settings.audit_addresses)
 
 
 def address_of(peer: str, forwarded_for: list[str], proxies: tuple[IPNetwork, ...]) -> str:

@@ -64,7 +64,8 @@ _INSERT = """INSERT INTO audit_events(share_id, link, kind, at, last_at, count, 
 # them add to the other's row.
 _FOLD = (
     _INSERT
-    + """ ON CONFLICT (share_id, kind, link, bot, fold_minute) DO UPDATE
+    + """ ON CONFLICT (share_id, kind, link, bot, fold_minute) WHERE fold_minute IS NOT NULL
+    DO UPDATE
     SET count = audit_events.count + excluded.count,
         last_at = CASE WHEN excluded.last_at > audit_events.last_at
                        THEN excluded.last_at ELSE audit_events.last_at END"""
@@ -74,12 +75,14 @@ _COLUMNS = "id, link, kind, at, last_at, count, address, user_agent, bot"
 
 async def insert_events(conn: Connection, events: Sequence[NewEvent]) -> None:
     """Write the events: one statement for the ones that fold, one for the others."""
+    if len(events) == 1:  # the usual case, inside a claim: no batching to set up
+        [event] = events
+        await conn.execute(_FOLD if event.kind in FOLDING else _INSERT, _row(event))
+        return
     folding = [_row(event) for event in events if event.kind in FOLDING]
     others = [_row(event) for event in events if event.kind not in FOLDING]
     for sql, rows in ((_FOLD, folding), (_INSERT, others)):
-        if len(rows) == 1:
-            await conn.execute(sql, rows[0])
-        elif rows:
+        if rows:
             await conn.execute_many(sql, rows)
 
 
