@@ -71,6 +71,8 @@ FIELDS = [
     "current",
     "new",
     "url",
+    "recipients",
+    "passphrase",
 ]
 
 
