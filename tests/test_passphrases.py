@@ -122,6 +122,20 @@ async def test_five_wrong_passphrases_lock_the_link_for_get_and_post_alike(
     assert await open_json(client, path, PASSPHRASE) == (410, {"state": "locked", "error": LOCKED})
 
 
+async def test_a_locked_link_counts_as_revoked_and_the_last_one_takes_the_note(
+    client: QuartClient, services: Services, user: User, database: str
+) -> None:
+    first, second = await sealed_link(services, user, links=2)
+    for path in (first, second):
+        for _ in range(5):
+            await open_json(client, path, "wrong guess!")
+    [(links_revoked, note)] = await query_directly(
+        database, "SELECT links_revoked, note FROM shares"
+    )
+    assert (links_revoked, note) == (2, None)  # nothing left to open: the note is gone
+    assert (await (await client.get(first, headers=JSON)).get_json())["state"] == "locked"
+
+
 async def test_each_link_counts_its_own_attempts(
     client: QuartClient, services: Services, user: User
 ) -> None:

@@ -15,7 +15,10 @@ from ..audit import Visitor
 from ..passphrases import MAX_ATTEMPTS
 from ..services import Services
 from ..storage.base import Connection
+from ..storage.queries import ledger
 from ..storage.queries.events import EventKind
+from .inspection import link_number
+from .tokens import LinkClaims
 
 
 @dataclass(frozen=True)
@@ -37,17 +40,25 @@ async def opened(services: Services, lock: Lock, passphrase: str, share_id: str)
 
 @dataclass(frozen=True)
 class FailedAttempt:
-    """A wrong passphrase, as its redeemer's write step: the last one locks the link."""
+    """A wrong passphrase, as its redeemer's write step. The last one locks the link: dead
+    for good, it is entered in the ledger and counted as revoked, so that its share's counts
+    add up and the note goes once no link of it is left."""
 
-    share_id: str
-    link: int
+    claims: LinkClaims
     visitor: Visitor
     attempt: int
 
     async def __call__(self, conn: Connection, now: float) -> None:
-        kinds = [EventKind.PASSPHRASE_FAILED]
-        if self.attempt >= MAX_ATTEMPTS:
-            kinds.append(EventKind.LOCKED)
-        await audit.record(
-            conn, *(self.visitor.event(self.share_id, self.link, kind, now) for kind in kinds)
-        )
+        share_id, link = self.claims.share_id, link_number(self.claims)
+        failed = self.visitor.event(share_id, link, EventKind.PASSPHRASE_FAILED, now)
+        if self.attempt < MAX_ATTEMPTS:
+            await audit.record(conn, failed)
+            return
+        await audit.record(conn, failed, self.visitor.event(share_id, link, EventKind.LOCKED, now))
+        # The share's row first, as a claim takes it (see ledger.link_target): a revocation
+        # cannot slip in between, and the two never wait for each other.
+        target = await ledger.link_target(conn, share_id, lock=True)
+        if target is None or not target.is_live_for(self.claims.generation):
+            return  # revoked meanwhile: counted as such already
+        if await ledger.claim(conn, self.claims.jti, share_id, now=now, revoke=True):
+            await ledger.count_use(conn, share_id, revoked=True, now=now)

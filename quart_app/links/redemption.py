@@ -67,14 +67,14 @@ class Claim:
         if entry is not None and not entry.revoked:
             return Redemption(LinkState.USED)
         target = await ledger.link_target(conn, share_id, lock=True)
-        # A claim whose passphrase opened the note counted its attempt before: it may win
-        # even if that attempt was the last.
-        locked = self.opened_note is None and await is_locked(conn, self.claims, target)
+        locked = await is_locked(conn, self.claims, target)
         if entry is not None or target is None or not target.is_live_for(self.claims.generation):
             # Read again: a winner that committed while this waited for the share's row
             # may have erased the note, with the last link.
             return Redemption(closed_state(await ledger.ledger_entry(conn, jti), locked=locked))
-        if locked:
+        # A claim whose passphrase opened the note counted its attempt before: it may win
+        # even if that attempt was the last, unless the link locked meanwhile.
+        if locked and self.opened_note is None:
             return Redemption(LinkState.LOCKED)
         if target.passphrase_kdf is not None and self.opened_note is None:
             return await self._lock_of(conn, target, now)
@@ -148,8 +148,7 @@ async def _redeem_with(services: Services, claim: Claim, passphrase: str) -> Red
     note = await locks.opened(services, lock, passphrase, share_id)
     if note is not None:
         return await services.redeemer.redeem(replace(claim, opened_note=note))
-    failed = locks.FailedAttempt(share_id, link_number(claim.claims), claim.visitor, lock.attempt)
-    await services.redeemer.redeem(failed)
+    await services.redeemer.redeem(locks.FailedAttempt(claim.claims, claim.visitor, lock.attempt))
     await services.db.announce_change(verdict.owner_id)
     return replace(verdict, lock=replace(lock, wrong=True))
 
