@@ -34,7 +34,8 @@ test: lint servers
 
 # Retake the README's screenshots (docs/screenshots/*.png) with the browser tests.
 screenshots: $(STAMP) servers
-	ONCELINK_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/test_browser.py tests/test_browser_admin.py
+	ONCELINK_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/test_browser.py tests/test_browser_admin.py \
+		tests/test_browser_audit.py
 
 bench: $(STAMP) servers
 	$(BIN)/python bench/run_all.py
