@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from . import shares
 from .links.tokens import LinkError
 from .paths import SETUP_PATH
 from .services import Services
@@ -199,6 +200,7 @@ async def set_disabled(services: Services, user_id: int, *, disabled: bool) -> N
             await sessions.delete_user_sessions(conn, user_id)
             await api_tokens.delete_user_api_tokens(conn, user_id)
             await users.bump_link_generation(conn, user_id)
+            await shares.record_revocations(conn, user_id, now=now)
             await share_queries.revoke_every_share(conn, user_id, now=now)
     await services.db.announce_change(user_id)
 

@@ -270,8 +270,7 @@ async def revoke_all_links(services: Services, owner: User) -> None:
     of the owner's shares say so, and their notes, which no link can reach now, are erased."""
     now = services.clock()
     async with _changing_shares_of(services, owner) as conn:
-        for share_id in await queries.open_share_ids(conn, owner.id, now=now):
-            await _record_revoked(conn, share_id, NO_LINK, now)
+        await record_revocations(conn, owner.id, now=now)
         await users.bump_link_generation(conn, owner.id)
         await queries.revoke_unspent_links(conn, owner.id, now=now)
 
@@ -299,6 +298,13 @@ async def revoke_link(services: Services, owner: User, token: str) -> LinkState:
         await ledger.count_use(conn, claims.share_id, revoked=True, now=now)
         await _record_revoked(conn, claims.share_id, claims.number or NO_LINK, now)
     return LinkState.REVOKED
+
+
+async def record_revocations(conn: Connection, owner_id: int, *, now: float) -> None:
+    """Into the audit trail, in the caller's transaction, before it revokes them: each of the
+    owner's shares that has links left is revoked as a whole."""
+    for share_id in await queries.open_share_ids(conn, owner_id, now=now):
+        await _record_revoked(conn, share_id, NO_LINK, now)
 
 
 async def _record_revoked(conn: Connection, share_id: str, link: int, now: float) -> None:

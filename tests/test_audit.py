@@ -14,7 +14,9 @@ from quart import Quart
 from quart.testing import QuartClient
 
 from quart_app import create_app
+from quart_app.accounts import set_disabled
 from quart_app.clock import FrozenClock
+from quart_app.links.redemption import redeem_link
 from quart_app.services import Services
 from quart_app.shares import revoke_all_links, revoke_link, revoke_share
 from quart_app.storage.queries.users import User
@@ -151,6 +153,23 @@ async def test_revocations_are_recorded_per_link_and_per_share(
         (one.share.id, 0, "revoked", None),
         (two.share.id, 0, "revoked", None),
     ]
+
+
+async def test_disabling_a_user_records_the_revocation_of_their_open_shares(
+    services: Services, user: User, database: str, clock: FrozenClock
+) -> None:
+    open_share = await share_for(services, user)
+    spent = await share_for(services, user)
+    await redeem_link(services, token_of(spent.links[0].url))
+    await set_disabled(services, user.id, disabled=True)
+    rows = await query_directly(
+        database, "SELECT share_id, link, kind FROM audit_events WHERE kind = 'revoked'"
+    )
+    assert rows == [(open_share.share.id, 0, "revoked")]
+    closed = await query_directly(
+        database, "SELECT closed_at FROM shares WHERE id = ?", open_share.share.id
+    )
+    assert closed == [(clock.now,)]  # its events are kept AUDIT_DAYS from now
 
 
 async def test_events_outlive_the_note_and_are_pruned_audit_days_after_the_share_closed(

@@ -227,13 +227,13 @@ async def revoke_every_share(conn: Connection, owner_id: int, *, now: float) -> 
     revoked; erase every note of the owner's, and the copies kept for re-viewing."""
     # Every right-hand side reads the row as it was before this UPDATE.
     await conn.execute(
-        """UPDATE shares SET note = NULL,
+        """UPDATE shares SET note = NULL, closed_at = coalesce(closed_at, ?),
                links_revoked = CASE WHEN revoked_at IS NULL AND links_used < links_issued
                    THEN links_issued - links_used ELSE links_revoked END,
                revoked_at = CASE WHEN links_used < links_issued
                    THEN coalesce(revoked_at, ?) ELSE revoked_at END
            WHERE owner_id = ?""",
-        (now, owner_id),
+        (now, now, owner_id),
     )
     await conn.execute(
         """DELETE FROM reveals WHERE jti IN (SELECT r.jti FROM redemptions r
