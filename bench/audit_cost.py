@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import os
 import statistics
 import subprocess
 import tarfile
@@ -166,18 +165,6 @@ class Run:
 Runs = dict[tuple[str, str], list[Run]]
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user and system) that the process and its children have used so far."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    with contextlib.suppress(OSError):
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        total += sum(cpu_seconds(int(child)) for child in children)
-    return total
-
-
 def measure(
     versions: list[Version],
     work: Path,
@@ -201,7 +188,6 @@ def measure(
     def run(version: Version, load: str, length: float) -> Run:
         method, accept, once = LOADS[load]
         tokens = next(fresh[version.name]) if once else pages[version.name]
-        cpu_before = cpu_seconds(version.server.process.pid)
         result = wrk_tokens(
             version.server,
             tokens,
@@ -210,11 +196,9 @@ def measure(
             method=method,
             accept=accept,
         )
-        cpu = cpu_seconds(version.server.process.pid) - cpu_before
         if strict:  # every answer a success, or the figure measures something else
             assert set(result.statuses) == {200}, (version.name, load, result.statuses)
-        answered = sum(result.statuses.values())
-        return Run(result.rps, cpu / max(answered, 1) * 1e6)
+        return Run(result.rps, result.cpu_us)
 
     if warm_up:
         for version in versions:
