@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
@@ -38,6 +39,8 @@ class ServingLogger(HypercornLogger):
 
     def __init__(self, config: Config) -> None:
         super().__init__(config)
+        if config.errorlog == "-":
+            _keep_off_stderr(self.error_logger)
         self._atoms = compile_atoms(config.access_log_format)
         if config.logconfig is None and config.logconfig_dict is None:
             _route_other_logs(self.error_logger)
@@ -57,6 +60,15 @@ class ServingLogger(HypercornLogger):
         self, request: WWWScope, response: ResponseSummary | None, request_time: float
     ) -> Mapping[str, Any]:
         return self._atoms(request, response, request_time)
+
+
+def _keep_off_stderr(error_logger: logging.Logger | None) -> None:
+    """Hypercorn writes "-" as its error log to stderr; oncelink writes it to stdout, with the
+    access log, so that stderr carries nothing but the one-time setup link (``serving``):
+    whoever sends the logs to a file does not send the link there too."""
+    for handler in error_logger.handlers if error_logger else []:
+        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stderr:
+            handler.setStream(sys.stdout)
 
 
 def _route_other_logs(error_logger: logging.Logger | None) -> None:

@@ -27,7 +27,6 @@ from .storage.queries.users import count_users
 
 # Each worker process loads the app through worker.py, which sets the process up first.
 APPLICATION_PATH = "quart_app.worker:serving_app()"
-SETUP_LINK_FILE = "setup-link.txt"  # in the instance folder, when there is no terminal
 
 
 class AddressInUse(Exception):
@@ -112,30 +111,19 @@ def serve(config: Config) -> int:
     if config.workers == 0:  # Hypercorn serves in this process: its logging starts now
         _ = config.log
     if link:
-        hand_out_setup_link(link, settings.instance)
-    else:
-        (settings.instance / SETUP_LINK_FILE).unlink(missing_ok=True)
+        hand_out_setup_link(link)
     return run(config)
 
 
-def hand_out_setup_link(link: str, instance: Path, console: TextIO | None = None) -> None:
-    """Print the link on the terminal; without one (a service manager, a redirect), stderr
-    goes to a log file with Hypercorn's error log, so the link goes to a file that only
-    its owner can read, and stderr says where."""
-    console = console or sys.stderr
-    intro = "\noncelink has no users yet. "
-    if console.isatty():
-        where = f"Open this one-time link to create the first admin:\n\n    {link}\n"
-    else:
-        instance.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path = instance / SETUP_LINK_FILE
-        path.unlink(missing_ok=True)  # a new file: an old one may be readable by others
-        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
-            out.write(link + "\n")
-        where = (
-            f"The one-time link that creates the first admin is in {path} (only you can read it).\n"
-        )
-    print(intro + where + "\nIt stops working once any user exists.\n", file=console, flush=True)
+def hand_out_setup_link(link: str, console: TextIO | None = None) -> None:
+    """Print the link on stderr, which carries no log line (``logs`` writes the logs to
+    stdout): a terminal shows it, and logs sent to a file never hold it."""
+    print(
+        "\noncelink has no users yet. Open this one-time link to create the first admin:\n"
+        f"\n    {link}\n\nIt stops working once any user exists.\n",
+        file=console or sys.stderr,
+        flush=True,
+    )
 
 
 def raise_descriptor_limit() -> None:

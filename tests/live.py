@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -18,7 +19,6 @@ import httpx
 from quart_app.accounts import NewUser, add_user
 from quart_app.config import Settings, load_settings
 from quart_app.services import open_services
-from quart_app.serving import SETUP_LINK_FILE
 from quart_app.share_requests import ShareRequest
 from quart_app.shares import create_share
 from quart_app.storage.queries.users import user_by_name
@@ -41,7 +41,8 @@ class LiveServer:
     base_url: str
     env: dict[str, str]
     process: subprocess.Popen[bytes]
-    log_path: Path
+    log_path: Path  # stdout: the access and error logs
+    stderr_path: Path  # stderr: the setup link, and nothing else unless the server crashed
 
     @property
     def settings(self) -> Settings:
@@ -50,9 +51,14 @@ class LiveServer:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(errors="replace")
+
     def setup_link(self) -> str:
-        """The one-time setup link, from the file it is handed out in (no terminal here)."""
-        return (Path(self.env["ONCELINK_INSTANCE"]) / SETUP_LINK_FILE).read_text().strip()
+        """The one-time setup link, as the server printed it on stderr."""
+        found = re.search(r"^    (http\S+/setup/\S+)$", self.stderr(), re.MULTILINE)
+        assert found is not None, self.stderr()
+        return found.group(1)
 
     def crash(self) -> None:
         """kill -9 the server and its workers at once, as a lost machine would stop."""
@@ -131,9 +137,10 @@ def _start(instance: Path, launch: Launch, extra: dict[str, str]) -> LiveServer:
     port = free_port()
     env = server_env(instance, port, **extra)
     log_path = instance / f"server-{port}.log"
+    stderr_path = instance / f"server-{port}.stderr"
     instance.mkdir(parents=True, exist_ok=True)
     config = ["--config", str(launch.config)] if launch.config else []
-    with log_path.open("wb") as log:
+    with log_path.open("wb") as log, stderr_path.open("wb") as stderr:
         command = [str(launch.program), "serve", "--host", "127.0.0.1", "--port", str(port)]
         command += ["--workers", str(launch.workers), *config]
         # A session of its own: crash() can kill the server and its workers as one group.
@@ -142,11 +149,11 @@ def _start(instance: Path, launch: Launch, extra: dict[str, str]) -> LiveServer:
             cwd=launch.cwd,
             env=env,
             stdout=log,
-            stderr=subprocess.STDOUT,
+            stderr=stderr,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-    return LiveServer(f"http://127.0.0.1:{port}", env, process, log_path)
+    return LiveServer(f"http://127.0.0.1:{port}", env, process, log_path, stderr_path)
 
 
 def _wait_or_kill(process: subprocess.Popen[bytes]) -> None:
@@ -161,7 +168,7 @@ def _wait_until_up(server: LiveServer, workers: int) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            raise RuntimeError(f"server exited early:\n{server.log()}")
+            raise RuntimeError(f"server exited early:\n{server.log()}{server.stderr()}")
         # Every worker logs "Running on" once it accepts connections.
         if server.log().count("Running on") >= max(workers, 1):
             try:
@@ -170,7 +177,7 @@ def _wait_until_up(server: LiveServer, workers: int) -> None:
             except httpx.TransportError:
                 pass
         time.sleep(0.05)
-    raise RuntimeError(f"server did not start:\n{server.log()}")
+    raise RuntimeError(f"server did not start:\n{server.log()}{server.stderr()}")
 
 
 async def issue_links(

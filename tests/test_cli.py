@@ -5,14 +5,13 @@ from __future__ import annotations
 import functools
 import io
 import os
-import stat
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from quart_app.serving import SETUP_LINK_FILE, hand_out_setup_link
+from quart_app.serving import hand_out_setup_link
 from quart_app.storage.sqlite.backend import schema as sqlite_schema
 
 from .live import ONCELINK
@@ -113,29 +112,11 @@ def test_an_unknown_kind_of_database_url_is_a_clear_error(tmp_path: Path) -> Non
     assert result.stderr.startswith("oncelink: ONCELINK_DATABASE must be a file path")
 
 
-class Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
 LINK = "http://127.0.0.1:8000/setup/eyJqIjoiYWJjIn0.AAAAAA.signature"
 
 
-def test_the_setup_link_is_shown_on_a_terminal_and_kept_nowhere(tmp_path: Path) -> None:
-    terminal = Terminal()
-    hand_out_setup_link(LINK, tmp_path, terminal)
-    assert f"\n    {LINK}\n" in terminal.getvalue()
-    assert not (tmp_path / SETUP_LINK_FILE).exists()
-
-
-def test_without_a_terminal_the_setup_link_goes_to_a_file_only_its_owner_reads(
-    tmp_path: Path,
-) -> None:
-    log = io.StringIO()  # stderr redirected to a file, as a service manager does
-    (tmp_path / SETUP_LINK_FILE).write_text("an old link\n")
-    os.chmod(tmp_path / SETUP_LINK_FILE, 0o644)
-    hand_out_setup_link(LINK, tmp_path, log)
-    assert "/setup/" not in log.getvalue()
-    assert str(tmp_path / SETUP_LINK_FILE) in log.getvalue()
-    assert (tmp_path / SETUP_LINK_FILE).read_text() == LINK + "\n"
-    assert stat.S_IMODE((tmp_path / SETUP_LINK_FILE).stat().st_mode) == 0o600
+def test_the_setup_link_is_printed_on_its_own_stream(tmp_path: Path) -> None:
+    console = io.StringIO()
+    hand_out_setup_link(LINK, console)
+    assert f"\n    {LINK}\n" in console.getvalue()
+    assert list(tmp_path.iterdir()) == []  # kept nowhere else
