@@ -145,6 +145,8 @@ async def test_recipients_and_passphrases_work_with_javascript_turned_off(
     await page.get_by_role("link", name="See who opens them").click()
     await expect(page.locator("#link-2")).to_contain_text("Used")
     await expect(page.locator("#link-2")).to_contain_text("hal")
+    # A view is written within a second, by whichever worker served it; the page shows it live.
+    await expect(page.locator("#link-2 .event-viewed")).to_have_count(1)
     async with page.expect_download() as download_info:
         await page.get_by_role("link", name="Download events (CSV)").click()
     saved = tmp_path / "events.csv"
