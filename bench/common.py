@@ -135,6 +135,7 @@ def oncelink_env(instance: Path, port: int, **extra: str) -> dict[str, str]:
         "ONCELINK_BASE_URL": f"http://127.0.0.1:{port}",
         "ONCELINK_SIGNING_KEYS": SIGNING_KEY,
         "ONCELINK_SECRET_KEY": "bench-secret-key-0123456789abcdefghijklmnop",
+        "ONCELINK_NOTE_KEYS": "bench-note-key-0123456789abcdefghijklmnopq",
         "ONCELINK_RATE_LIMITS": "off",
         **extra,
     }

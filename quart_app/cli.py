@@ -1,4 +1,4 @@
-"""The ``oncelink`` command: serve, migrate, manage users and API tokens, prune."""
+"""The ``oncelink`` command: serve, migrate, manage users and API tokens, prune, rotate keys."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import accounts, api_tokens, invites, sweep
+from . import accounts, api_tokens, invites, note_rotation, sweep
 from .config import ConfigError, load_settings
 from .services import open_services
 from .serving import AddressInUse, hypercorn_config, serve
@@ -58,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--name", dest="label", default="command line", metavar="LABEL")
 
     commands.add_parser("prune", help="erase spent notes and prune the used-link ledger now")
+    commands.add_parser(
+        "rotate-note-keys",
+        help="wrap every note's key with the newest of ONCELINK_NOTE_KEYS (then drop the old)",
+    )
     return parser
 
 
@@ -140,6 +144,13 @@ async def _prune() -> int:
     return 0
 
 
+async def _rotate_note_keys() -> int:
+    async with open_services() as services:
+        rotation = await note_rotation.rotate_note_keys(services)
+    print(f"{rotation.rewrapped} note keys rewrapped, {rotation.encrypted} notes encrypted")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -163,6 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_list_users())
         if args.command == "token":
             return asyncio.run(_create_token(args.name, args.label))
+        if args.command == "rotate-note-keys":
+            return asyncio.run(_rotate_note_keys())
         return asyncio.run(_prune())
     except ConfigError as error:
         print(f"oncelink: {error}", file=sys.stderr)

@@ -30,6 +30,7 @@ class Settings:
     base_url: str
     signing_keys: tuple[str, ...]
     secret_key: str
+    note_keys: tuple[str, ...]  # oldest first; the newest encrypts what is new
     max_ttl: int = 30 * DAY
     default_ttl: int = 3600
     rate_limits: bool = True
@@ -64,14 +65,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"{PREFIX}BASE_URL must be an http(s) URL, got {base_url!r}")
     max_ttl = _int_setting(get("MAX_TTL", str(30 * DAY)), "MAX_TTL", low=300)
     default_ttl = _int_setting(get("DEFAULT_TTL", "3600"), "DEFAULT_TTL", low=300, high=max_ttl)
-    keys_text = get("SIGNING_KEYS", "")
-    signing_keys = _parse_keys(keys_text) if keys_text else (_instance_key(instance, "signing"),)
+    signing_keys = _parse_keys(get("SIGNING_KEYS", ""), "SIGNING_KEYS") or (
+        _instance_key(instance, "signing"),
+    )
+    note_keys = _parse_keys(get("NOTE_KEYS", ""), "NOTE_KEYS") or (_instance_key(instance, "note"),)
     return Settings(
         instance=instance,
         database=database,
         base_url=base_url,
         signing_keys=signing_keys,
         secret_key=get("SECRET_KEY", "") or _instance_key(instance, "session"),
+        note_keys=note_keys,
         max_ttl=max_ttl,
         default_ttl=default_ttl,
         rate_limits=get("RATE_LIMITS", "on").lower() not in ("off", "0", "false", "no"),
@@ -123,10 +127,10 @@ def _parse_networks(text: str) -> tuple[IPNetwork, ...]:
         raise ConfigError(f"{PREFIX}TRUSTED_PROXIES: {error}") from None
 
 
-def _parse_keys(text: str) -> tuple[str, ...]:
+def _parse_keys(text: str, name: str) -> tuple[str, ...]:
     keys = tuple(key.strip() for key in text.split(",") if key.strip())
     if any(len(key) < MIN_KEY_LENGTH for key in keys):
-        raise ConfigError(f"each key in {PREFIX}SIGNING_KEYS needs {MIN_KEY_LENGTH}+ characters")
+        raise ConfigError(f"each key in {PREFIX}{name} needs {MIN_KEY_LENGTH}+ characters")
     return keys
 
 

@@ -1,6 +1,6 @@
 """The objects every part of oncelink shares, per app or command: settings, clock, signer,
-database, the redeemer that claims links, the rate limits, the audit trail's buffer and the
-passphrases' key derivations."""
+database, the redeemer that claims links, the rate limits, the audit trail's buffer, the
+passphrases' key derivations and the keys that encrypt notes at rest."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from .audit import EventBuffer
 from .clock import Clock, system_clock
 from .config import Settings, load_settings
 from .links.tokens import LinkSigner
+from .note_keys import NoteKeys
 from .passphrases import KeyDerivations
 from .paths import LINK_PATH
 from .ratelimit.local import Limits
@@ -30,6 +31,7 @@ class Services:
     limits: Limits | None  # None when ONCELINK_RATE_LIMITS=off
     audit: EventBuffer  # views and refusals, written after the answer
     derivations: KeyDerivations
+    note_keys: NoteKeys
 
     def link_url(self, token: str) -> str:
         """Links are built from BASE_URL, never from the request's Host header."""
@@ -53,6 +55,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         limits,
         EventBuffer(storage.db),
         KeyDerivations(),
+        NoteKeys(settings.note_keys),
     )
 
 

@@ -144,7 +144,7 @@ async def create_share_once(
 async def _store(
     services: Services, owner: User, request: ShareRequest, *, form_nonce: str | None
 ) -> CreatedShare | AlreadyCreated:
-    """Store the note (sealed, with a passphrase) and issue its links."""
+    """Store the note (sealed, with a passphrase; encrypted at rest) and issue its links."""
     share_id = new_share_id()
     note, kdf = request.note, None
     if request.passphrase is not None:
@@ -152,13 +152,15 @@ async def _store(
         async with services.derivations.turn():
             key = await services.derivations.derive(request.passphrase, kdf)
         note = passphrases.seal(note, key, share_id)
+    stored = services.note_keys.seal(note, share_id)
     async with _changing_shares_of(services, owner) as conn:
         if not await queries.insert_share(
             conn,
             share_id,
             owner.id,
             label=request.label,
-            note=note,
+            note=stored.text,
+            note_key=stored.wrapped_key,
             ttl=request.ttl,
             now=services.clock(),
             form_nonce=form_nonce,

@@ -68,6 +68,7 @@ def make_settings(tmp_path: Path, **changes: Any) -> Settings:
         base_url=BASE_URL,
         signing_keys=(SIGNING_KEY,),
         secret_key="test-secret-key-0123456789abcdefghijkl",
+        note_keys=("test-note-key-0123456789abcdefghijklmn",),
         sweep_interval=0,
     )
     return replace(settings, **changes)

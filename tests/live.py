@@ -73,6 +73,7 @@ def server_env(instance: Path, port: int, **extra: str) -> dict[str, str]:
         ONCELINK_BASE_URL=f"http://127.0.0.1:{port}",
         ONCELINK_SIGNING_KEYS=SIGNING_KEY,
         ONCELINK_SECRET_KEY="live-secret-key-0123456789abcdefghijkl",
+        ONCELINK_NOTE_KEYS="live-note-key-0123456789abcdefghijklmn",
         ONCELINK_RATE_LIMITS="off",
     )
     env.update(extra)

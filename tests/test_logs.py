@@ -162,6 +162,7 @@ async def test_credentials_and_the_environment_are_never_written(server: LiveSer
     assert "cookie-secret" not in log
     assert server.env["ONCELINK_SIGNING_KEYS"] not in log
     assert server.env["ONCELINK_SECRET_KEY"] not in log
+    assert server.env["ONCELINK_NOTE_KEYS"] not in log
     assert server.env["PATH"] not in log
 
 

@@ -42,7 +42,7 @@ async def test_note_is_erased_when_the_last_link_is_used(
     created = await share_for(services, user, links=2)
     first, second = (token_of(link.url) for link in created.links)
     assert (await redeem_link(services, first)).state is LinkState.GRANTED
-    assert await stored_note(settings, created.share.id) == "the wifi password is hunter2"
+    assert await stored_note(settings, created.share.id) is not None
     granted = await redeem_link(services, second)
     assert granted.note == "the wifi password is hunter2"
     assert await stored_note(settings, created.share.id) is None

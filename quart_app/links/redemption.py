@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 from .. import audit, reveal
 from ..audit import Visitor
+from ..note_keys import NoteKeys, StoredNote
 from ..passphrases import MAX_ATTEMPTS
 from ..services import Services
 from ..storage.base import Connection
@@ -48,6 +49,7 @@ class Claim:
     """One attempt to use a link, as its redeemer's write step."""
 
     claims: LinkClaims
+    note_keys: NoteKeys
     # Seconds the winner may read the note again; its sealed copy is written in the same
     # transaction as the claim, so no copy outlives a claim that did not commit.
     keep_for: float = 0
@@ -84,11 +86,11 @@ class Claim:
         await audit.record(
             conn, self.visitor.event(share_id, link_number(self.claims), EventKind.GRANTED, now)
         )
-        note = target.note if self.opened_note is None else self.opened_note
+        note = self._note(target) if self.opened_note is None else self.opened_note
         granted = Redemption(
             LinkState.GRANTED, target.owner_id, target.owner_name, note=note, used_at=now
         )
-        if self.keep_for <= 0 or note is None:
+        if self.keep_for <= 0:
             return granted
         sealed = reveal.seal(note, jti)
         await reveals.insert_reveal(conn, jti, sealed.blob, until=now + self.keep_for)
@@ -107,9 +109,14 @@ class Claim:
         if attempt is None:
             return Redemption(LinkState.LOCKED)
         assert target.passphrase_kdf is not None
-        assert target.note is not None
-        lock = Lock(MAX_ATTEMPTS - attempt, target.passphrase_kdf, target.note, attempt)
+        lock = Lock(MAX_ATTEMPTS - attempt, target.passphrase_kdf, self._note(target), attempt)
         return replace(ready, lock=lock)
+
+    def _note(self, target: LinkTarget) -> str:
+        """The live share's note as stored before encryption at rest: for a passphrase link,
+        still sealed with the passphrase's key."""
+        assert target.note is not None
+        return self.note_keys.open(StoredNote(target.note, target.note_key), target.share_id)
 
 
 async def redeem_link(
@@ -130,7 +137,7 @@ async def redeem_link(
     claims = verified_claims(services, token, verified)
     if isinstance(claims, LinkView):
         return claims
-    claim = Claim(claims, keep_for, visitor, passphrase_given=bool(passphrase))
+    claim = Claim(claims, services.note_keys, keep_for, visitor, passphrase_given=bool(passphrase))
     if passphrase:
         async with services.derivations.turn():
             verdict = await _redeem_with(services, claim, passphrase)

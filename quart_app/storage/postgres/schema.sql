@@ -169,3 +169,8 @@ CREATE TABLE passphrase_attempts (
     last_at  double precision NOT NULL
 );
 CREATE INDEX passphrase_attempts_by_time ON passphrase_attempts(last_at);
+
+-- version 7
+-- Notes encrypted at rest: the note's data key, wrapped by a note key ("<key id>:<base64>").
+-- NULL for notes stored before this version, which `oncelink rotate-note-keys` encrypts.
+ALTER TABLE shares ADD COLUMN note_key text;

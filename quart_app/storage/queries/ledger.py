@@ -25,9 +25,10 @@ class LinkTarget:
     owner_id: int
     owner_name: str
     owner_generation: int
-    note: str | None  # sealed with the passphrase's key when passphrase_kdf is set
+    note: str | None  # encrypted at rest; sealed with the passphrase's key before, if any
     revoked: bool
     passphrase_kdf: str | None = None
+    note_key: str | None = None  # the note's data key, wrapped
 
     def is_live_for(self, generation: int) -> bool:
         """Whether a link of this share, issued under ``generation``, may still be used."""
@@ -35,7 +36,7 @@ class LinkTarget:
 
 
 _LINK_TARGET = """SELECT s.id, u.id, u.name, u.link_generation, s.note, s.revoked_at IS NOT NULL,
-    s.passphrase_kdf FROM shares s JOIN users u ON u.id = s.owner_id WHERE s.id = ?"""
+    s.passphrase_kdf, s.note_key FROM shares s JOIN users u ON u.id = s.owner_id WHERE s.id = ?"""
 _COUNT = """UPDATE shares SET {column} = {column} + 1,
         note = CASE WHEN links_used + links_revoked + 1 >= links_issued THEN NULL ELSE note END,
         closed_at = CASE WHEN links_used + links_revoked + 1 >= links_issued
@@ -60,7 +61,7 @@ async def link_target(conn: Connection, share_id: str, *, lock: bool = False) ->
     row: Any = await first_row(conn, _LINK_TARGET + locking, (share_id,))
     if row is None:
         return None
-    return LinkTarget(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6])
+    return LinkTarget(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6], row[7])
 
 
 async def ledger_entry(conn: Connection, jti: str) -> LedgerEntry | None:

@@ -60,25 +60,28 @@ async def insert_share(
     *,
     label: str,
     note: str,
+    note_key: str | None,
     ttl: int,
     now: float,
     form_nonce: str | None = None,
     recipients: Sequence[str] = (),
     passphrase_kdf: str | None = None,
 ) -> bool:
-    """Add a share, its note sealed under ``passphrase_kdf``'s key when that is given;
-    False if the owner already has one made by a form with this nonce."""
+    """Add a share, its note encrypted under the data key that ``note_key`` wraps (and
+    sealed under ``passphrase_kdf``'s key first, when that is given); False if the owner
+    already has one made by a form with this nonce."""
     row = await first_row(
         conn,
-        """INSERT INTO shares(id, owner_id, label, note, default_ttl, created_at, expires_at,
-                              form_nonce, recipients, passphrase_kdf)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """INSERT INTO shares(id, owner_id, label, note, note_key, default_ttl, created_at,
+                              expires_at, form_nonce, recipients, passphrase_kdf)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (owner_id, form_nonce) DO NOTHING RETURNING seq""",
         (
             share_id,
             owner_id,
             label,
             note,
+            note_key,
             ttl,
             now,
             now,
