@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .passphrases import MAX_CHARS as MAX_PASSPHRASE_CHARS
 from .passphrases import MIN_CHARS as MIN_PASSPHRASE_CHARS
@@ -15,9 +15,11 @@ MAX_LABEL_CHARS = 200
 MIN_TTL = 300
 MAX_LINKS = 1000
 MAX_RECIPIENT_CHARS = 100
-# Control, format and line-breaking characters: nothing a name needs, and some of them
-# (bidirectional overrides) could make one name look like another.
-_NOT_IN_NAMES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+# Control and format characters, line and paragraph separators: nothing a name needs, and
+# some of them (bidirectional overrides, zero-width marks) could make one name look like
+# another. (Private-use code points, and those Unicode has yet to assign, are let through:
+# which code points are unassigned depends on the Unicode version of the server's Python.)
+_NOT_IN_NAMES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 # PostgreSQL's text cannot hold the NUL character; it is refused on every backend alike.
 NUL = "\x00"
 NUL_PROBLEM = "Remove the NUL character (\\0): it cannot be stored."
@@ -36,9 +38,14 @@ class ShareRequest:
     def for_recipients(
         cls, note: str, label: str, ttl: int, names: Sequence[str], passphrase: str | None
     ) -> ShareRequest:
-        """A link for each of ``names``, as sent, with spaces around each trimmed."""
-        recipients = tuple(name.strip() for name in names)
-        return cls(note, label, ttl, len(recipients), recipients, passphrase)
+        """A link for each of ``names``, as sent: they are checked as sent, and stored with
+        the spaces around each trimmed (``trimmed``)."""
+        return cls(note, label, ttl, len(names), tuple(names), passphrase)
+
+    def trimmed(self) -> ShareRequest:
+        """The request as it is stored: the label and each name without spaces around."""
+        names = None if self.recipients is None else tuple(n.strip() for n in self.recipients)
+        return replace(self, label=self.label.strip(), recipients=names)
 
 
 def recipients_in(text: str) -> list[str]:
@@ -49,7 +56,7 @@ def recipients_in(text: str) -> list[str]:
 def problems_with(request: ShareRequest, *, max_ttl: int) -> dict[str, str]:
     """Field name -> what is wrong with it; empty when the request can be carried out."""
     problems: dict[str, str] = {}
-    if not request.note.strip():
+    if is_blank(request.note):
         problems["note"] = "Write the note you want to share."
     elif note_too_large(request.note):
         problems["note"] = "The note is too long: at most 64 KiB."
@@ -74,15 +81,24 @@ def problems_with(request: ShareRequest, *, max_ttl: int) -> dict[str, str]:
 
 
 def recipient_problems(names: Sequence[str]) -> dict[str, str]:
-    """What is wrong with these recipients' names, if anything, as one message."""
+    """What is wrong with these recipients' names, as sent, if anything, as one message."""
     if not 1 <= len(names) <= MAX_LINKS:
         return {"recipients": f"Name between 1 and {MAX_LINKS} recipients."}
     for number, name in enumerate(names, start=1):
-        if not 1 <= len(name) <= MAX_RECIPIENT_CHARS:
+        if is_blank(name) or len(name) > MAX_RECIPIENT_CHARS:
             return {"recipients": f"Recipient {number}: use 1 to {MAX_RECIPIENT_CHARS} characters."}
-        if any(unicodedata.category(c) in _NOT_IN_NAMES for c in name):
+        if any(map(refused_in_names, name)):
             return {"recipients": f"Recipient {number}: remove the control characters."}
     return {}
+
+
+def refused_in_names(char: str) -> bool:
+    return unicodedata.category(char) in _NOT_IN_NAMES
+
+
+def is_blank(text: str) -> bool:
+    """Nothing but spaces (of any kind ``str.strip`` removes), or nothing at all."""
+    return not text.strip()
 
 
 def note_too_large(note: str) -> bool:

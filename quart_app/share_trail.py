@@ -15,6 +15,7 @@ from .shares import ShareStatus
 from .storage.queries import events
 from .storage.queries import shares as share_queries
 from .storage.queries.events import NO_LINK, Event, EventKind
+from .storage.queries.shares import Share
 from .storage.queries.users import User
 
 LinkStateName = Literal["ready", "used", "expired", "revoked", "locked"]
@@ -112,6 +113,7 @@ def _row(
 
 @dataclass(frozen=True)
 class EventsPage:
+    share: Share
     events: list[Event]
     recipients: list[str]
     more: bool  # whether events follow the last of these
@@ -122,10 +124,11 @@ async def events_page(
 ) -> EventsPage | None:
     """Up to ``limit`` of the share's events after the event ``after``, oldest first; None
     if the share is not the owner's."""
-    if await shares.share_status(services, owner, share_id) is None:
+    status = await shares.share_status(services, owner, share_id)
+    if status is None:
         return None
     await services.audit.flush()
     conn = services.db.reader
     found = await events.events_of(conn, share_id, after=after, limit=limit + 1)
     names = await share_queries.recipients_of(conn, share_id)
-    return EventsPage(found[:limit], names, len(found) > limit)
+    return EventsPage(status.share, found[:limit], names, len(found) > limit)

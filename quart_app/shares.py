@@ -20,7 +20,8 @@ from .storage.queries.events import NO_LINK, EventKind
 from .storage.queries.shares import Share
 from .storage.queries.users import User
 
-_SHARE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+SHARE_ID_PATTERN = "[A-Za-z0-9_-]{1,64}"  # what new_share_id makes, with room to spare
+_SHARE_ID = re.compile(SHARE_ID_PATTERN)
 
 
 # What the share list flags: a link tried after it was closed, or locked.
@@ -96,13 +97,19 @@ class ShareStatus:
     def state(self) -> str:
         """``open``, ``used`` (every link), ``expired``, ``revoked`` or ``closed``."""
         share = self.share
-        if share.revoked_at is not None:
+        if is_gone(share):
             return "revoked"
         if share.links_issued and share.links_used >= share.links_issued:
             return "used"
         if self.expired:
             return "expired"
         return "closed" if self.links_left == 0 else "open"
+
+
+def is_gone(share: Share) -> bool:
+    """Whether the share was revoked (deleted): its links and note are gone for good, while
+    its history stays to be read. The API and the share's page answer it with 410 Gone."""
+    return share.revoked_at is not None
 
 
 def new_share_id() -> str:
@@ -145,6 +152,7 @@ async def _store(
     services: Services, owner: User, request: ShareRequest, *, form_nonce: str | None
 ) -> CreatedShare | AlreadyCreated:
     """Store the note (sealed, with a passphrase; encrypted at rest) and issue its links."""
+    request = request.trimmed()
     share_id = new_share_id()
     note, kdf = request.note, None
     if request.passphrase is not None:

@@ -28,12 +28,14 @@ DESCRIPTION = (
 
 
 def api_document() -> dict[str, Any]:
+    settings = current_services().settings
     return openapi.document(
         routes.routes.operations,
         title="oncelink API",
         version="1",
-        server=current_services().settings.base_url,
+        server=settings.base_url,
         description=DESCRIPTION,
+        settings={"max_ttl": settings.max_ttl},
     )
 
 

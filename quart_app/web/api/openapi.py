@@ -14,7 +14,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -23,14 +23,17 @@ from pydantic.json_schema import models_json_schema
 REF_TEMPLATE = "#/components/schemas/{model}"
 SECURITY_SCHEME = "bearer"
 _PATH_PARAMETER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+_SETTING = "x-oncelink-setting"
 
 
 @dataclass(frozen=True)
 class Answer:
-    """One documented response: what it means and, unless it has no body, its model."""
+    """One documented response: what it means and, unless it has no body, its model; and
+    OpenAPI links: which values of it other operations take, and where."""
 
     description: str
     model: type[BaseModel] | None = None
+    links: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class Operation:
     answers: Mapping[int, Answer]
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
+    path_model: type[BaseModel] | None = None
     authenticated: bool = True
 
     @property
@@ -53,10 +57,32 @@ def path_parameters(path: str) -> list[str]:
     return _PATH_PARAMETER.findall(path)
 
 
+def setting(name: str) -> dict[str, str]:
+    """Stands for the value of the server setting ``name`` in a schema, such as a maximum that
+    is configurable; the document is made with the settings in force."""
+    return {_SETTING: name}
+
+
+def _with_settings(node: Any, settings: Mapping[str, Any]) -> Any:
+    if isinstance(node, dict):
+        if set(node) == {_SETTING}:
+            return settings[node[_SETTING]]
+        return {key: _with_settings(value, settings) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_with_settings(item, settings) for item in node]
+    return node
+
+
 def document(
-    operations: Iterable[Operation], *, title: str, version: str, server: str, description: str
+    operations: Iterable[Operation],
+    *,
+    title: str,
+    version: str,
+    server: str,
+    description: str,
+    settings: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """The OpenAPI 3.1 document describing ``operations``."""
+    """The OpenAPI 3.1 document describing ``operations``, with the server's ``settings``."""
     operations = list(operations)
     refs, definitions = _schemas(operations)
     paths: dict[str, dict[str, Any]] = {}
@@ -64,16 +90,20 @@ def document(
         paths.setdefault(operation.openapi_path, {})[operation.method.lower()] = _operation(
             operation, refs
         )
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": title, "version": version, "description": description},
-        "servers": [{"url": server}],
-        "paths": paths,
-        "components": {
-            "schemas": definitions.get("$defs", {}),
-            "securitySchemes": {SECURITY_SCHEME: {"type": "http", "scheme": "bearer"}},
+    made: dict[str, Any] = _with_settings(
+        {
+            "openapi": "3.1.0",
+            "info": {"title": title, "version": version, "description": description},
+            "servers": [{"url": server}],
+            "paths": paths,
+            "components": {
+                "schemas": definitions.get("$defs", {}),
+                "securitySchemes": {SECURITY_SCHEME: {"type": "http", "scheme": "bearer"}},
+            },
         },
-    }
+        settings,
+    )
+    return made
 
 
 Mode = Literal["validation", "serialization"]
@@ -101,17 +131,7 @@ def _operation(
         "operationId": operation.view.__name__,
         "summary": summary.strip(),
         "description": description.strip(),
-        "parameters": [
-            {
-                "name": name,
-                "in": "path",
-                "required": True,
-                "description": f"The {name.replace('_', ' ')}.",
-                "schema": {"type": "string"},
-            }
-            for name in path_parameters(operation.path)
-        ]
-        + _query_parameters(operation.query),
+        "parameters": _path_parameters(operation) + _parameters(operation.query, "query"),
         "responses": {
             str(status): _response(answer, refs) for status, answer in operation.answers.items()
         },
@@ -127,7 +147,22 @@ def _operation(
     return result
 
 
-def _query_parameters(model: type[BaseModel] | None) -> list[dict[str, Any]]:
+def _path_parameters(operation: Operation) -> list[dict[str, Any]]:
+    if operation.path_model is not None:
+        return _parameters(operation.path_model, "path")
+    return [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "description": f"The {name.replace('_', ' ')}.",
+            "schema": {"type": "string"},
+        }
+        for name in path_parameters(operation.path)
+    ]
+
+
+def _parameters(model: type[BaseModel] | None, where: str) -> list[dict[str, Any]]:
     if model is None:
         return []
     schema = model.model_json_schema()
@@ -135,14 +170,13 @@ def _query_parameters(model: type[BaseModel] | None) -> list[dict[str, Any]]:
     parameters = []
     for name, property_schema in schema["properties"].items():
         description = property_schema.pop("description", "")
-        property_schema = _without_null(property_schema)
         parameters.append(
             {
                 "name": name,
-                "in": "query",
+                "in": where,
                 "required": name in required,
                 "description": description,
-                "schema": property_schema,
+                "schema": _without_null(property_schema),
             }
         )
     return parameters
@@ -166,4 +200,6 @@ def _response(
     if answer.model is not None:
         schema = refs[(answer.model, "serialization")]
         response["content"] = {"application/json": {"schema": schema}}
+    if answer.links:
+        response["links"] = {name: dict(link) for name, link in answer.links.items()}
     return response

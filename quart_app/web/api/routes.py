@@ -10,23 +10,20 @@ from quart import Blueprint, Response
 from ... import share_requests, share_trail, shares
 from ...links.states import LinkState
 from ...passphrases import DerivationsBusy
+from ...storage.queries.shares import Share
 from ..context import current_services
 from ..limits import busy_deriving
 from ..pasted_links import token_in
+from .inputs import EventListQuery, LinkToRevoke, NewLinks, NewShare, ShareListQuery, SharePath
 from .openapi import Answer
 from .routing import ApiError, RouteTable, answer, api_user
 from .schemas import (
     ApiErrorBody,
     CreatedShareBody,
     EventList,
-    EventListQuery,
     IssuedLinks,
-    LinkToRevoke,
-    NewLinks,
-    NewShare,
     ShareDetail,
     ShareList,
-    ShareListQuery,
     created_share_body,
     event_body,
     link_body,
@@ -38,6 +35,16 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 routes = RouteTable(bp)
 
 NO_SUCH_SHARE = "You have no share with this id."
+# Where an answer's links go next: the tools that read the document follow them, as a
+# client would.
+REVOKING_ITS_FIRST_LINK = {
+    "revoke_first_link": {
+        "operationId": "revoke_link",
+        "requestBody": {"url": "$response.body#/links/0/url"},
+        "description": "The first of these links can be revoked.",
+    }
+}
+GONE = "The share was revoked: this is its final state."
 REVOKE_REFUSALS = {
     LinkState.USED: (409, "That link was already used; there is nothing left to revoke."),
     LinkState.EXPIRED: (409, "That link has already expired."),
@@ -56,7 +63,9 @@ def _refuse(problems: dict[str, str], *, too_large: bool = False) -> ApiError:
     "/shares",
     {
         201: Answer(
-            "The share and its links; the links are shown only this once.", CreatedShareBody
+            "The share and its links; the links are shown only this once.",
+            CreatedShareBody,
+            REVOKING_ITS_FIRST_LINK,
         ),
         413: Answer("The note is over 64 KiB, or the whole request over 1 MiB.", ApiErrorBody),
     },
@@ -83,7 +92,7 @@ async def create_share(body: NewShare) -> Response:
 
 def _share_request(body: NewShare, default_ttl: int) -> share_requests.ShareRequest:
     ttl = default_ttl if body.ttl is None else body.ttl
-    label = (body.label or "").strip()
+    label = body.label or ""
     if body.recipients is None:
         return share_requests.ShareRequest(body.note, label, ttl, body.links, None, body.passphrase)
     if "links" in body.model_fields_set:
@@ -101,69 +110,73 @@ async def list_shares(query: ShareListQuery) -> Response:
 
     Newest first, a page at a time: pass `next_cursor` as `cursor` for the next page."""
     services, user = current_services(), api_user()
-    before = None
-    if query.cursor is not None:
-        last_seen = await shares.share_status(services, user, query.cursor)
-        if last_seen is None:
-            raise ApiError(422, "The query is not valid.", {"cursor": "Not a cursor of this list."})
-        before = last_seen.share.seq
-    rows = await shares.list_shares(services, user, limit=query.limit + 1, before=before)
+    rows = await shares.list_shares(services, user, limit=query.limit + 1, before=query.cursor)
     page = rows[: query.limit]
-    next_cursor = page[-1].share.id if len(rows) > query.limit else None
+    next_cursor = str(page[-1].share.seq) if len(rows) > query.limit else None
     return answer(ShareList(shares=[share_body(row) for row in page], next_cursor=next_cursor))
 
 
-@routes.route("GET", "/shares/<share_id>", {200: Answer("The share's status.", ShareDetail)})
+@routes.route(
+    "GET",
+    "/shares/<share_id>",
+    {200: Answer("The share's status.", ShareDetail), 410: Answer(GONE, ShareDetail)},
+    path=SharePath,
+)
 async def get_share(share_id: str) -> Response:
     """Read a share's status
 
     Links issued, used and left, when each use happened, and each link with its recipient,
-    its state and how often it was looked at."""
+    its state and how often it was looked at. A revoked share is gone: 410, with its final
+    state."""
     trail = await share_trail.share_trail(current_services(), api_user(), share_id)
     if trail is None:
         raise ApiError(404, NO_SUCH_SHARE)
-    return answer(share_detail(trail.status, trail.links))
+    return answer(share_detail(trail.status, trail.links), _status(trail.status.share))
 
 
 @routes.route(
     "GET",
     "/shares/<share_id>/events",
-    {200: Answer("A page of the share's events.", EventList)},
+    {
+        200: Answer("A page of the share's events.", EventList),
+        410: Answer("The share was revoked: a page of its events.", EventList),
+    },
     query=EventListQuery,
+    path=SharePath,
 )
 async def list_events(share_id: str, query: EventListQuery) -> Response:
     """List a share's events
 
     What happened to each link (viewed, granted, refused, passphrase_failed, locked,
     revoked), oldest first, a page at a time: pass `next_cursor` as `cursor` for the next
-    page. Events are kept for ONCELINK_AUDIT_DAYS (90) after the share closes."""
-    after = _event_cursor(query.cursor)
+    page. Events are kept for ONCELINK_AUDIT_DAYS (90) after the share closes. A revoked
+    share's events are answered with 410, as the share is."""
     page = await share_trail.events_page(
-        current_services(), api_user(), share_id, after=after, limit=query.limit
+        current_services(), api_user(), share_id, after=query.cursor or 0, limit=query.limit
     )
     if page is None:
         raise ApiError(404, NO_SUCH_SHARE)
     bodies = [event_body(share_trail.event_record(e, page.recipients)) for e in page.events]
     next_cursor = str(page.events[-1].id) if page.more else None
-    return answer(EventList(events=bodies, next_cursor=next_cursor))
+    return answer(EventList(events=bodies, next_cursor=next_cursor), _status(page.share))
 
 
-def _event_cursor(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    if not (cursor.isascii() and cursor.isdigit() and len(cursor) < 19):
-        raise ApiError(422, "The query is not valid.", {"cursor": "Not a cursor of this list."})
-    return int(cursor)
+def _status(share: Share) -> int:
+    """A revoked share is gone, and says so: its history is still there to read."""
+    return 410 if shares.is_gone(share) else 200
 
 
 @routes.route(
     "POST",
     "/shares/<share_id>/links",
     {
-        201: Answer("The new links; they are shown only this once.", IssuedLinks),
+        201: Answer(
+            "The new links; they are shown only this once.", IssuedLinks, REVOKING_ITS_FIRST_LINK
+        ),
         409: Answer("The share was revoked, or its note erased.", ApiErrorBody),
     },
     body=NewLinks,
+    path=SharePath,
 )
 async def issue_links(share_id: str, body: NewLinks) -> Response:
     """Issue more links
@@ -181,11 +194,17 @@ async def issue_links(share_id: str, body: NewLinks) -> Response:
     return answer(IssuedLinks(links=[link_body(link) for link in links]), 201)
 
 
-@routes.route("DELETE", "/shares/<share_id>", {204: Answer("Every link is revoked.")})
+@routes.route(
+    "DELETE",
+    "/shares/<share_id>",
+    {204: Answer("Every link is revoked, the note erased (or they already were).")},
+    path=SharePath,
+)
 async def revoke_share(share_id: str) -> Response:
     """Revoke a share
 
-    Every link of the share stops working and the note is erased."""
+    Every link of the share stops working and the note is erased. The share's status and
+    events stay readable, answered with 410 Gone."""
     if not await shares.revoke_share(current_services(), api_user(), share_id):
         raise ApiError(404, NO_SUCH_SHARE)
     return Response(status=204)

@@ -146,6 +146,21 @@ def _with_query(model: type[BaseModel], view: View) -> View:
     return wrapped
 
 
+def _with_path(model: type[BaseModel], not_found: str, view: View) -> View:
+    """Path parameters the document calls invalid name nothing: 404, as an unknown id."""
+
+    @functools.wraps(view)
+    async def wrapped(*args: Any, **kwargs: Any) -> Response:
+        names = model.model_fields.keys()
+        try:
+            model.model_validate({name: kwargs[name] for name in names})
+        except ValidationError:
+            raise ApiError(404, not_found) from None
+        return await view(*args, **kwargs)
+
+    return wrapped
+
+
 def _usual_answers(method: str, *, by_id: bool, body: bool, query: bool) -> dict[int, Answer]:
     """The errors the machinery here, in ``security`` and in ``limits`` may answer for such a
     call."""
@@ -184,9 +199,23 @@ class RouteTable:
         *,
         body: type[BaseModel] | None = None,
         query: type[BaseModel] | None = None,
+        path: type[BaseModel] | None = None,
     ) -> Callable[[View], View]:
+        full_path = (self.blueprint.url_prefix or "") + rule
+        if path is not None:
+            assert set(path.model_fields) == set(path_parameters(rule)), (rule, path)
+        usual = _usual_answers(
+            method,
+            by_id=bool(path_parameters(rule)),
+            body=body is not None,
+            query=query is not None,
+        )
+        every = dict(sorted({**usual, **answers}.items()))
+
         def register(view: View) -> View:
             handler = view
+            if path is not None:
+                handler = _with_path(path, every[404].description, handler)
             if body is not None:
                 handler = _with_body(body, handler)
             if query is not None:
@@ -194,15 +223,7 @@ class RouteTable:
             self.blueprint.add_url_rule(
                 rule, view.__name__, bearer_required(handler), methods=[method]
             )
-            path = (self.blueprint.url_prefix or "") + rule
-            usual = _usual_answers(
-                method,
-                by_id=bool(path_parameters(path)),
-                body=body is not None,
-                query=query is not None,
-            )
-            every = dict(sorted({**usual, **answers}.items()))
-            self.operations.append(Operation(method, path, view, every, body, query))
+            self.operations.append(Operation(method, full_path, view, every, body, query, path))
             return view
 
         return register

@@ -1,27 +1,15 @@
-"""The JSON API's bodies as pydantic models: what a request may carry, what an answer
-promises. The OpenAPI document is generated from these; the limits they show are the
-service layer's constants, which ``shares`` enforces."""
+"""The JSON API's answers as pydantic models: what each answer promises. The OpenAPI
+document is generated from these (and from ``inputs``, what a request may carry)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field
 
 from ...clock import iso_utc
-from ...passphrases import MAX_CHARS as MAX_PASSPHRASE_CHARS
-from ...passphrases import MIN_CHARS as MIN_PASSPHRASE_CHARS
-from ...share_requests import MAX_LABEL_CHARS, MAX_LINKS, MAX_RECIPIENT_CHARS, MIN_TTL
 from ...share_trail import LinkRow, LinkStateName
 from ...shares import CreatedShare, IssuedLink, ShareStatus
-from ..parsing import whole_number
-
-
-class _Body(BaseModel):
-    # JSON types exactly as sent: "3", true and 2.5 are not a number of links. Unknown fields
-    # are refused, so a misspelt "ttl" cannot silently fall back to the default.
-    model_config = ConfigDict(strict=True, extra="forbid")
 
 
 class _Answer(BaseModel):
@@ -29,81 +17,7 @@ class _Answer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-# Ranges are documented here and checked by ``shares``, with the same messages as the pages.
-_TTL_RANGE = {"type": "integer", "minimum": MIN_TTL}
-Ttl = Annotated[int | None, WithJsonSchema({"anyOf": [_TTL_RANGE, {"type": "null"}]})]
-LinkCount = Annotated[int, WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_LINKS})]
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
-TTL_TEXT = (
-    "Seconds each link lives: 300 up to the server's MAX_TTL (30 days unless configured). "
-    "Omitted or null: "
-)
-
-
-class NewShare(_Body):
-    """A secret note and how many one-time links to it to issue."""
-
-    note: str = Field(description="The secret note: at most 64 KiB of UTF-8, not blank.")
-    ttl: Ttl = Field(None, description=TTL_TEXT + "the server's DEFAULT_TTL (1 hour).")
-    links: LinkCount = Field(1, description="How many one-time links to issue.")
-    recipients: list[str] | None = Field(
-        None,
-        description=(
-            "Instead of `links`: a link for each of these names (1 to 1000 names, each 1 to "
-            "100 characters, no control characters); each answer link says whose it is."
-        ),
-        json_schema_extra={
-            "minItems": 1,
-            "maxItems": MAX_LINKS,
-            "items": {"type": "string", "minLength": 1, "maxLength": MAX_RECIPIENT_CHARS},
-        },
-    )
-    label: str | None = Field(
-        None,
-        description="A label only you see.",
-        json_schema_extra={"maxLength": MAX_LABEL_CHARS},
-    )
-    passphrase: str | None = Field(
-        None,
-        description=(
-            "The links then open only with this passphrase, which oncelink never stores; "
-            "send it to the recipients another way."
-        ),
-        json_schema_extra={"minLength": MIN_PASSPHRASE_CHARS, "maxLength": MAX_PASSPHRASE_CHARS},
-    )
-
-
-class NewLinks(_Body):
-    """More one-time links for an existing share."""
-
-    links: LinkCount = Field(1, description="How many one-time links to issue.")
-    ttl: Ttl = Field(None, description=TTL_TEXT + "the share's own TTL.")
-
-
-class LinkToRevoke(_Body):
-    """A link to revoke: the full URL, or just its token."""
-
-    url: str = Field(description="A link to one of your shares, as issued.")
-
-
-def _query_number(text: object) -> int:
-    """A number in a query string, read as every request's numbers are (``parsing``)."""
-    number = whole_number(text) if isinstance(text, str) else None
-    if number is None:
-        raise PydanticCustomError("int_parsing", "Input should be a whole number")
-    return number
-
-
-QueryNumber = Annotated[int, BeforeValidator(_query_number)]
-
-
-class ShareListQuery(BaseModel):
-    """Query parameters of the share list, as strings from the query string."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    cursor: str | None = Field(None, description="`next_cursor` of the previous page.")
-    limit: QueryNumber = Field(20, ge=1, le=100, description="Shares per page.")
 
 
 class Link(_Answer):
@@ -183,15 +97,6 @@ class EventList(_Answer):
 
     events: list[EventBody]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: none.")
-
-
-class EventListQuery(BaseModel):
-    """Query parameters of a share's events."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    cursor: str | None = Field(None, description="`next_cursor` of the previous page.")
-    limit: int = Field(100, ge=1, le=1000, description="Events per page.")
 
 
 class ShareList(_Answer):

@@ -8,6 +8,7 @@ import json
 from quart import Blueprint, Response, abort, g
 
 from ...share_trail import RECORD_FIELDS, ShareTrail, event_record, share_trail
+from ...shares import is_gone
 from ..context import current_services
 from ..rendering import html
 from ..sessions import login_required
@@ -32,6 +33,7 @@ async def show(share_id: str) -> Response:
     settings = current_services().settings
     return await html(
         "share.html",
+        410 if is_gone(trail.status.share) else 200,  # as the API answers: gone, history kept
         trail=trail,
         changes=changes,
         audit_days=settings.audit_days,
