@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint servers bench screenshots clean
+.PHONY: run test lint servers api-check bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ servers:
 # Two test processes: much of the suite waits on servers it started, not on the CPU.
 test: lint servers
 	$(BIN)/pytest -n 2
+
+# The API against its own OpenAPI document, by schemathesis: 1,000 examples per operation, for
+# releases (`make test` runs the same test with a few).
+api-check: $(STAMP)
+	ONCELINK_API_CHECK_EXAMPLES=1000 $(BIN)/pytest -q -rP tests/test_api_schemathesis.py
 
 # Retake the README's screenshots (docs/screenshots/*.png) with the browser tests.
 screenshots: $(STAMP) servers
