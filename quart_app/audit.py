@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 from .background import stop_task
 from .bots import bot_named_in
+from .notifications.outbox import enqueue_events
 from .storage.base import Connection, Database
 from .storage.queries import events, shares
 from .storage.queries.events import FOLD_SECONDS, EventKind, NewEvent
@@ -70,8 +71,10 @@ def kept_address(address: str, keep: str) -> str | None:
 
 async def record(conn: Connection, *new: NewEvent) -> None:
     """Write events, in the caller's transaction. Everything that must happen along with an
-    event belongs here, so that it happens for every event, atomically with it."""
+    event belongs here, so that it happens for every event, atomically with it: so the
+    notices the events call for go into the outbox here."""
     await events.insert_events(conn, new)
+    await enqueue_events(conn, new)
 
 
 _Key = tuple[str, int, EventKind, str, int]

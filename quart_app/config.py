@@ -39,6 +39,11 @@ class Settings:
     redis_url: str | None = None  # rate limits shared by every instance, when set
     audit_addresses: str = "truncated"  # one of AUDIT_ADDRESSES
     audit_days: int = 90  # events are kept this long after their share closes
+    smtp_url: str | None = None  # notifications by mail, when set
+    mail_from: str = "oncelink@localhost"
+    # Webhooks may reach loopback and private addresses: for tests, never in production.
+    webhook_allow_private: bool = False
+    send_interval: float = 1.0  # seconds between looks at the outbox; 0: never on its own
 
     @property
     def origin(self) -> str:
@@ -83,7 +88,27 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redis_url=_redis_url(get("REDIS_URL", "")),
         audit_addresses=_audit_addresses(get("AUDIT_ADDRESSES", "truncated")),
         audit_days=_int_setting(get("AUDIT_DAYS", "90"), "AUDIT_DAYS", low=0, unit="days"),
+        smtp_url=_smtp_url(get("SMTP_URL", "")),
+        mail_from=get("MAIL_FROM", f"oncelink@{urlsplit(base_url).hostname or 'localhost'}"),
+        webhook_allow_private=_switch(get("WEBHOOK_ALLOW_PRIVATE", "off")),
     )
+
+
+def _switch(text: str) -> bool:
+    return text.lower() in ("on", "1", "true", "yes")
+
+
+def _smtp_url(text: str) -> str | None:
+    if not text:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError(f"{PREFIX}SMTP_URL must be smtp://user:password@host:port or smtps://...")
+    try:
+        parts.port  # noqa: B018 - raises on a port out of range
+    except ValueError:
+        raise ConfigError(f"{PREFIX}SMTP_URL has a port out of range") from None
+    return text
 
 
 def _database_location(text: str) -> str:

@@ -6,4 +6,5 @@ from __future__ import annotations
 LINK_PATH = "/connect/"
 SETUP_PATH = "/setup/"
 INVITE_PATH = "/invite/"
-SECRET_PATHS = (LINK_PATH, SETUP_PATH, INVITE_PATH)
+MAIL_CONFIRMATION_PATH = "/confirm-mail/"
+SECRET_PATHS = (LINK_PATH, SETUP_PATH, INVITE_PATH, MAIL_CONFIRMATION_PATH)

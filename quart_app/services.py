@@ -1,6 +1,7 @@
 """The objects every part of oncelink shares, per app or command: settings, clock, signer,
 database, the redeemer that claims links, the rate limits, the audit trail's buffer, the
-passphrases' key derivations and the keys that encrypt notes at rest."""
+passphrases' key derivations, the keys that encrypt notes at rest, and the sender of
+notifications."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from .clock import Clock, system_clock
 from .config import Settings, load_settings
 from .links.tokens import LinkSigner
 from .note_keys import NoteKeys
+from .notifications.mail import Mailer, mailer_for
+from .notifications.sender import Sender
 from .passphrases import KeyDerivations
 from .paths import LINK_PATH
 from .ratelimit.local import Limits
@@ -32,6 +35,8 @@ class Services:
     audit: EventBuffer  # views and refusals, written after the answer
     derivations: KeyDerivations
     note_keys: NoteKeys
+    mailer: Mailer | None  # None without ONCELINK_SMTP_URL
+    sender: Sender  # delivers the outbox of notifications
 
     def link_url(self, token: str) -> str:
         """Links are built from BASE_URL, never from the request's Host header."""
@@ -46,6 +51,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         redis_url = settings.redis_url
         limits = shared_limits(clock, redis_url) if redis_url else Limits.standard(clock)
     storage = storage_for(settings.database, clock)
+    mailer = mailer_for(settings)
     return Services(
         settings,
         clock,
@@ -56,6 +62,8 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         EventBuffer(storage.db),
         KeyDerivations(),
         NoteKeys(settings.note_keys),
+        mailer,
+        Sender(storage.db, clock, settings, mailer),
     )
 
 

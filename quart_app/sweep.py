@@ -3,7 +3,9 @@
 It erases notes no link can reach and the sealed copies kept for re-viewing once their time
 is up, ends expired sessions, forgets invites whose links expired, and prunes ledger rows
 (and passphrase attempts) no token can match any more, so the ledger stays small whatever the
-traffic history. Audit events go ONCELINK_AUDIT_DAYS after their share closed.
+traffic history. Audit events go ONCELINK_AUDIT_DAYS after their share closed; the log of
+notification deliveries after a week. A share that closes by running out with links nobody
+used is told to its owner (``share.expired``), in the transaction that closes it.
 """
 
 from __future__ import annotations
@@ -11,15 +13,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from . import notifications
+from .notifications import Notice, NoticeType
 from .services import Services
 from .storage.base import Connection
-from .storage.queries import attempts, events, invites, ledger, reveals, sessions
+from .storage.queries import attempts, events, invites, ledger, outbox, reveals, sessions
 from .storage.queries import shares as queries
 
 # A ledger row may go once its token can no longer verify: MAX_TTL after use, and a margin.
 PRUNE_MARGIN = 60
 PRUNE_BATCH = 200
 DAY = 24 * 3600
+DELIVERY_LOG_DAYS = 7
 
 Pruner = Callable[[Connection], Awaitable[int]]
 
@@ -41,11 +46,15 @@ async def sweep(services: Services) -> SweepReport:
 async def _sweep(services: Services) -> SweepReport:
     now = services.clock()
     async with services.db.transaction() as conn:
-        owners = await queries.erase_spent_notes(conn, now=now)
+        closed = await queries.erase_spent_notes(conn, now=now)
+        for share in closed:
+            if share.expired_unopened:
+                expired = Notice(NoticeType.SHARE_EXPIRED, share.expires_at, share.id)
+                await notifications.enqueue(conn, expired, share.owner_id)
         await reveals.delete_expired_reveals(conn, now=now)
         await sessions.delete_expired_sessions(conn, now=now)
         await invites.delete_expired_invites(conn, before=now - PRUNE_MARGIN)
-    for owner_id in set(owners):  # their dashboards show which notes are gone
+    for owner_id in {share.owner_id for share in closed}:  # their dashboards show it
         await services.db.announce_change(owner_id)
     unverifiable = now - services.settings.max_ttl - PRUNE_MARGIN
     pruned = await _in_batches(
@@ -60,7 +69,14 @@ async def _sweep(services: Services) -> SweepReport:
     events_pruned = await _in_batches(
         services, lambda conn: events.prune_events(conn, before=forgotten, batch=PRUNE_BATCH)
     )
-    return SweepReport(len(owners), pruned, events_pruned)
+    await _in_batches(
+        services, lambda conn: outbox.prune_marks(conn, before=unverifiable, batch=PRUNE_BATCH)
+    )
+    log_start = now - DELIVERY_LOG_DAYS * DAY
+    await _in_batches(
+        services, lambda conn: outbox.prune_log(conn, before=log_start, batch=PRUNE_BATCH)
+    )
+    return SweepReport(len(closed), pruned, events_pruned)
 
 
 async def _in_batches(services: Services, prune: Pruner) -> int:

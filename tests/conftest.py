@@ -70,6 +70,7 @@ def make_settings(tmp_path: Path, **changes: Any) -> Settings:
         secret_key="test-secret-key-0123456789abcdefghijkl",
         note_keys=("test-note-key-0123456789abcdefghijklmn",),
         sweep_interval=0,
+        send_interval=0,
     )
     return replace(settings, **changes)
 

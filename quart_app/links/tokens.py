@@ -6,8 +6,8 @@ from tokens issued before links were numbered, which stay valid. Verification de
 *invalid* and *expired* without touching the database; whether the link was used or revoked
 is the ledger's business.
 
-Setup links, invites and re-view passes are signed with the same keys under salts of their
-own, so that none of them is ever valid as another.
+Setup links, invites, re-view passes and the links that confirm a mail address are signed
+with the same keys under salts of their own, so that none of them is ever valid as another.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ LINK_SALT = "oncelink.link"
 SETUP_SALT = "oncelink.setup"
 REVEAL_SALT = "oncelink.reveal"
 INVITE_SALT = "oncelink.invite"
+MAIL_CONFIRMATION_SALT = "oncelink.mail-confirmation"
 MAX_TOKEN_LENGTH = 256
 # itsdangerous' base64 decoder skips characters outside its alphabet, so a token with stray
 # characters could verify; we refuse anything that is not exactly the URL-safe alphabet.
@@ -57,7 +58,9 @@ class LinkExpired(LinkError):
 
 
 @dataclass(frozen=True)
-class InviteClaims:
+class OneTimeClaims:
+    """An invite's, or a mail confirmation's: its row's jti, and when it expires."""
+
     jti: str
     expires_at: int
 
@@ -107,6 +110,7 @@ class LinkSigner:
         self._setup = self._serializer(keys, SETUP_SALT)
         self._reveal = self._serializer(keys, REVEAL_SALT)
         self._invite = self._serializer(keys, INVITE_SALT)
+        self._mail_confirmation = self._serializer(keys, MAIL_CONFIRMATION_SALT)
 
     def _serializer(self, keys: tuple[str, ...], salt: str) -> _Serializer:
         return _Serializer(
@@ -146,18 +150,29 @@ class LinkSigner:
         The ``jti`` names the invite's row, which says whether it may still be used."""
         return self._invite.dumps({"j": jti, "t": ttl})
 
-    def verify_invite(self, token: str, *, max_age: int) -> InviteClaims:
+    def verify_invite(self, token: str, *, max_age: int) -> OneTimeClaims:
         """The claims of an authentic invite token younger than its own ``t`` and
         ``max_age``, or LinkInvalid / LinkExpired."""
-        payload, issued_at = self._load(self._invite, token, max_age)
+        return self._one_time_claims(self._invite, token, max_age)
+
+    def issue_mail_confirmation(self, jti: str, *, ttl: int) -> str:
+        """A token that confirms a mail address, for ``ttl`` seconds; ``jti`` names the
+        address waiting for it."""
+        return self._mail_confirmation.dumps({"j": jti, "t": ttl})
+
+    def verify_mail_confirmation(self, token: str, *, max_age: int) -> OneTimeClaims:
+        return self._one_time_claims(self._mail_confirmation, token, max_age)
+
+    def _one_time_claims(self, serializer: _Serializer, token: str, max_age: int) -> OneTimeClaims:
+        payload, issued_at = self._load(serializer, token, max_age)
         if not isinstance(payload, dict) or set(payload) != {"j", "t"}:
             raise LinkInvalid("unexpected payload")
         jti, ttl = payload["j"], payload["t"]
         if not (isinstance(jti, str) and jti and type(ttl) is int and ttl > 0):
             raise LinkInvalid("unexpected payload")
-        claims = InviteClaims(jti, int(issued_at.timestamp()) + ttl)
+        claims = OneTimeClaims(jti, int(issued_at.timestamp()) + ttl)
         if claims.expires_at < self._clock():
-            raise LinkExpired("invite expired")
+            raise LinkExpired("expired")
         return claims
 
     def issue_reveal(self, jti: str, key: bytes) -> str:

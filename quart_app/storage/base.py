@@ -66,6 +66,17 @@ class Redeemer(Protocol):
     async def redeem(self, step: WriteStep[T]) -> T: ...
 
 
+class SendingTurn(Protocol):
+    """One process's turn at the outbox. ``conn`` reads the notices due; on PostgreSQL it is
+    the turn's transaction, which holds the rows it read (``FOR UPDATE SKIP LOCKED``) until
+    the turn ends. ``write`` records what was done, committed by the end of the turn."""
+
+    @property
+    def conn(self) -> Connection: ...
+
+    async def write(self, step: Callable[[Connection], Awaitable[None]]) -> None: ...
+
+
 @dataclass(frozen=True)
 class Migration:
     """Schema versions before and after a migration; equal when there was nothing to do."""
@@ -119,6 +130,12 @@ class Database(abc.ABC):
         """Held around a sweep: one process sweeps at a time where that matters (SQLite's
         checkpointer holds back while a sweep's bulk deletes run)."""
         yield
+
+    @abc.abstractmethod
+    def sending(self) -> AbstractAsyncContextManager[SendingTurn | None]:
+        """A turn at delivering the outbox, or None when another process has it (SQLite:
+        one process sends at a time; PostgreSQL: every process, each with rows of its own).
+        A process that dies during its turn leaves its rows to the next turn."""
 
     def watch_changes(self, user_id: int) -> AbstractAsyncContextManager[ChangeWatch]:
         """Watch the user's shares from now on, in this process or any other.

@@ -1,5 +1,6 @@
 """What each serving process does when it starts and stops: open the database, sweep
-spent notes and old ledger rows now and then, feed live dashboards, close cleanly."""
+spent notes and old ledger rows now and then, deliver notifications, feed live dashboards,
+close cleanly."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from quart import Quart
 
 from ..background import stop_task
+from ..notifications.sender import BATCH
 from ..services import Services
 from ..services import start as start_services
 from ..services import stop as stop_services
@@ -53,6 +55,18 @@ async def _sweep_forever(services: Services) -> None:
         await asyncio.sleep(services.settings.sweep_interval)
 
 
+async def _send_forever(services: Services) -> None:
+    while True:
+        try:
+            sent = await services.sender.send_due()
+        except Exception as error:
+            # The outbox keeps what was not delivered: the next turn tries again.
+            log_unhandled(log, error, "delivering notifications failed:")
+            sent = 0
+        if sent < BATCH:  # else more may be due at once
+            await asyncio.sleep(services.settings.send_interval)
+
+
 async def _end_live_streams_on_stop(services: Services, stop_flag: Callable[[], bool]) -> None:
     # A multiprocessing event cannot be awaited; polling it is one cheap check per tick.
     while not stop_flag():  # noqa: ASYNC110
@@ -69,6 +83,8 @@ def init_app(app: Quart) -> None:
         await start_services(services)
         if services.settings.sweep_interval > 0:
             tasks.append(asyncio.create_task(_sweep_forever(services)))
+        if services.settings.send_interval > 0:
+            tasks.append(asyncio.create_task(_send_forever(services)))
         stop_flag = hypercorn_stop_flag()
         if stop_flag is not None:
             tasks.append(asyncio.create_task(_end_live_streams_on_stop(services, stop_flag)))

@@ -13,7 +13,7 @@ import functools
 import itertools
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib.resources import files
@@ -22,7 +22,7 @@ from typing import Any
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from ..base import Database, Dialect, Migration, schema_versions
+from ..base import Connection, Database, Dialect, Migration, schema_versions
 from ..changes import ChangeHub
 from .notify import NotificationListener, announce
 
@@ -182,6 +182,14 @@ class PostgresDatabase(Database):
         async with self._open_pool().acquire() as conn, conn.transaction():
             yield PostgresConnection(conn)
 
+    @asynccontextmanager
+    async def sending(self) -> AsyncIterator[_Turn]:
+        # Every process takes turns at once: SKIP LOCKED gives each rows of its own. A process
+        # that dies mid-turn drops its connection, its transaction rolls back, and its rows
+        # are free again at once.
+        async with self.transaction() as conn:
+            yield _Turn(conn)
+
     @property
     def reader(self) -> PostgresConnection:
         return PostgresConnection(self._open_pool())
@@ -190,3 +198,13 @@ class PostgresDatabase(Database):
         if self._pool is None:
             raise RuntimeError("database is not open")
         return self._pool
+
+
+@dataclass(frozen=True)
+class _Turn:
+    """A turn at the outbox: one transaction holds the rows read, and writes what was done."""
+
+    conn: PostgresConnection
+
+    async def write(self, step: Callable[[Connection], Awaitable[None]]) -> None:
+        await step(self.conn)

@@ -245,16 +245,24 @@ async def revoke_every_share(conn: Connection, owner_id: int, *, now: float) -> 
     )
 
 
-async def erase_spent_notes(conn: Connection, *, now: float) -> list[int]:
+@dataclass(frozen=True)
+class ClosedShare:
+    id: str
+    owner_id: int
+    expires_at: float
+    expired_unopened: bool  # closed by running out, with links nobody used
+
+
+async def erase_spent_notes(conn: Connection, *, now: float) -> list[ClosedShare]:
     """Erase notes no link can reach any more: all links used or revoked, or all expired.
-    Returns the owner of each share whose note was erased."""
+    Returns each share whose note was erased."""
     rows = await conn.execute_fetchall(
         """UPDATE shares SET note = NULL,
                closed_at = CASE WHEN expires_at < ? THEN expires_at ELSE ? END
            WHERE note IS NOT NULL
              AND (expires_at < ? OR links_used + links_revoked >= links_issued)
              AND links_issued > 0
-           RETURNING owner_id""",
+           RETURNING id, owner_id, expires_at, links_used + links_revoked < links_issued""",
         (now, now, now),
     )
-    return [int(row[0]) for row in rows]
+    return [ClosedShare(row[0], int(row[1]), row[2], bool(row[3])) for row in rows]

@@ -10,18 +10,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib.resources import files
 from pathlib import Path
 
-from ..base import Database, Migration, schema_versions
+from ..base import Connection, Database, Migration, schema_versions
 from ..changes import ChangeHub
 from ..queries.users import change_counters
 from .change_feed import CounterPoller
 from .checkpoints import Checkpointer, Locks
 from .connections import SqliteConnection, connect
-from .writelock import SWEEP, WriteLock
+from .writelock import SEND, SWEEP, WriteLock
 
 SWEEP_LOCK_POLL = 0.1  # seconds between looks while another process sweeps
 
@@ -73,6 +73,8 @@ class SqliteDatabase(Database):
         self.changes = ChangeHub()
         self.changes.feed = CounterPoller(self.changes, lambda: self.reader)
         self._sweep_lock = WriteLock(path, purpose=SWEEP)
+        self._send_lock = WriteLock(path, purpose=SEND)
+        self._sending = asyncio.Lock()  # the file lock is this process's for any of its tasks
         self._checkpointer = Checkpointer(lambda: connect(path), Locks.of(path))
 
     async def open(self) -> None:
@@ -81,6 +83,7 @@ class SqliteDatabase(Database):
         self._reader = await connect(self.path)
         self._cross_process_lock.open()
         self._sweep_lock.open()
+        self._send_lock.open()
         await self._checkpointer.start()
         self.changes.reopen()
 
@@ -100,6 +103,7 @@ class SqliteDatabase(Database):
         self._reader = self._writer = None
         self._cross_process_lock.close()
         self._sweep_lock.close()
+        self._send_lock.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteConnection]:
@@ -119,6 +123,18 @@ class SqliteDatabase(Database):
         async with self._sweep_lock.held_by_polling(SWEEP_LOCK_POLL):
             yield
 
+    @asynccontextmanager
+    async def sending(self) -> AsyncIterator[_Turn | None]:
+        # Without waiting: a process that finds another sending comes back on its next turn.
+        if self._sending.locked() or not self._send_lock.try_acquire():
+            yield None
+            return
+        try:
+            async with self._sending:
+                yield _Turn(self)
+        finally:
+            self._send_lock.release()
+
     async def change_stamp(self, user_id: int) -> int:
         return (await change_counters(self.reader, [user_id])).get(user_id, 0)
 
@@ -131,3 +147,19 @@ class SqliteDatabase(Database):
         if self._reader is None:
             raise RuntimeError("database is not open")
         return self._reader
+
+
+class _Turn:
+    """A turn at the outbox: due rows are read without a transaction (nobody else sends
+    meanwhile), and what was done is written in a short transaction of its own."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    @property
+    def conn(self) -> SqliteConnection:
+        return self._db.reader
+
+    async def write(self, step: Callable[[Connection], Awaitable[None]]) -> None:
+        async with self._db.transaction() as conn:
+            await step(conn)

@@ -202,3 +202,72 @@ CREATE INDEX passphrase_attempts_by_time ON passphrase_attempts(last_at);
 -- Notes encrypted at rest: the note's data key, wrapped by a note key ("<key id>:<base64>").
 -- NULL for notes stored before this version, which `oncelink rotate-note-keys` encrypts.
 ALTER TABLE shares ADD COLUMN note_key TEXT;
+
+-- version 8
+-- Notifications: where each user's are sent, and the outbox of those waiting to go.
+
+-- A webhook, or the user's mail address (one at most). ``events``: a bit mask of the event
+-- types sent there. A mail address gets notifications once confirmed, through a one-time
+-- link that names it by ``confirm_jti``; a webhook is confirmed when added.
+CREATE TABLE destinations (
+    id           TEXT PRIMARY KEY,  -- random; webhooks are known by it
+    owner_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    kind         TEXT NOT NULL,     -- 'webhook' or 'mail'
+    target       TEXT NOT NULL,     -- the webhook's URL, or the mail address
+    events       INTEGER NOT NULL,
+    secret       TEXT,              -- a webhook's signing secret (whsec_...), shown once
+    confirm_jti  TEXT UNIQUE,
+    confirmed_at REAL,
+    created_at   REAL NOT NULL,
+    form_nonce   TEXT
+);
+CREATE INDEX destinations_by_owner ON destinations(owner_id, kind);
+CREATE UNIQUE INDEX destinations_one_mail ON destinations(owner_id) WHERE kind = 'mail';
+CREATE UNIQUE INDEX destinations_by_form_nonce ON destinations(owner_id, form_nonce);
+
+-- The outbox: a row per notice and destination, written in the transaction of what it
+-- reports. ``message_id`` is the webhook-id, the same on every attempt. A delivered row goes;
+-- one given up on stays a while with ``failed_at``. ``data`` holds the body's data as known
+-- then (JSON); the share's label and the link's recipient are read at delivery.
+CREATE TABLE outbox (
+    id             INTEGER PRIMARY KEY,
+    message_id     TEXT NOT NULL,
+    destination_id TEXT NOT NULL REFERENCES destinations(id) ON DELETE CASCADE,
+    type           TEXT NOT NULL,
+    at             REAL NOT NULL,   -- when the event happened
+    share_id       TEXT,
+    link           INTEGER,
+    data           TEXT NOT NULL,
+    attempts       INTEGER NOT NULL DEFAULT 0,
+    next_at        REAL NOT NULL,
+    failed_at      REAL
+);
+CREATE INDEX outbox_due ON outbox(next_at) WHERE failed_at IS NULL;
+CREATE INDEX outbox_failed ON outbox(failed_at) WHERE failed_at IS NOT NULL;
+
+-- Every attempt at a delivery, for its destination's log; kept a week.
+CREATE TABLE delivery_attempts (
+    id             INTEGER PRIMARY KEY,
+    destination_id TEXT NOT NULL REFERENCES destinations(id) ON DELETE CASCADE,
+    message_id     TEXT NOT NULL,
+    type           TEXT NOT NULL,
+    at             REAL NOT NULL,
+    attempt        INTEGER NOT NULL,
+    status_code    INTEGER,         -- NULL when no answer came
+    error          TEXT,            -- NULL when delivered
+    gave_up        INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX delivery_attempts_by_destination ON delivery_attempts(destination_id, id);
+CREATE INDEX delivery_attempts_by_time ON delivery_attempts(at);
+
+-- Notices sent at most once per link (a first view) or once per link and minute (refusals,
+-- which come in floods): the row's insert decides which process sends it.
+CREATE TABLE notice_marks (
+    share_id TEXT NOT NULL REFERENCES shares(id) ON DELETE CASCADE,
+    link     INTEGER NOT NULL,
+    type     TEXT NOT NULL,
+    slot     INTEGER NOT NULL,  -- 0 for once per link, else the minute
+    at       REAL NOT NULL,
+    PRIMARY KEY (share_id, link, type, slot)
+) WITHOUT ROWID;
+CREATE INDEX notice_marks_by_time ON notice_marks(at);

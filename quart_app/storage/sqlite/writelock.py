@@ -6,7 +6,8 @@ SQLite makes a writer that finds the database locked sleep and retry in growing 
 the next one the moment the lock is released. Foreign writers (the sqlite3 shell) do not
 take it; SQLite's own lock and busy_timeout still keep them correct.
 
-The same kind of lock, on a file of its own, lets one process sweep at a time.
+The same kind of lock, on a file of its own, lets one process sweep at a time; another, one
+process deliver the outbox of notifications at a time.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 
 WRITER = "writer"
 SWEEP = "sweep"  # held by the process that sweeps
+SEND = "send"  # held by the process that delivers the outbox
 
 
 class WriteLock:

@@ -1,0 +1,153 @@
+"""A user's webhooks: add one (its secret is shown once), list, delete, send a test event,
+and read its log of deliveries. At most 10 a user; each URL is https (http only for this
+machine, in tests) and must not lead to a private or local address."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from ..services import Services
+from ..storage.queries import destinations, outbox
+from ..storage.queries.destinations import WEBHOOK, Destination, NewWebhook
+from ..storage.queries.outbox import Attempt
+from ..storage.queries.users import User
+from . import outbound
+from .outbox import new_notice
+from .signing import new_secret
+from .types import CHOSEN_TYPES, Notice, NoticeType, mask_of, types_in
+
+MAX_WEBHOOKS = 10
+MAX_URL_CHARS = 2000
+LOG_LENGTH = 100  # attempts shown in a webhook's log
+RESOLVE_TIMEOUT = 3.0
+CHOOSE_EVENTS = "Choose at least one event."
+
+
+@dataclass(frozen=True)
+class Webhook:
+    id: str
+    url: str
+    events: list[NoticeType]
+    created_at: float
+
+
+@dataclass(frozen=True)
+class CreatedWebhook:
+    webhook: Webhook
+    secret: str  # whsec_...: shown once
+
+
+class TooManyWebhooks(Exception):
+    """The user has MAX_WEBHOOKS already."""
+
+
+def _webhook(row: Destination) -> Webhook:
+    return Webhook(row.id, row.target, types_in(row.events), row.created_at)
+
+
+def chosen_events(names: Iterable[str]) -> list[NoticeType] | None:
+    """The event types named, in their usual order; None if a name is not one of them."""
+    wanted = set(names)
+    if not wanted <= {t.value for t in CHOSEN_TYPES}:
+        return None
+    return [t for t in CHOSEN_TYPES if t.value in wanted]
+
+
+def url_problem(url: str) -> str | None:
+    """What is wrong with the URL as written, before any look-up; None if nothing."""
+    if not url.strip():
+        return "Give the URL that should receive the events."
+    if len(url) > MAX_URL_CHARS or not (url.isascii() and url.isprintable()) or " " in url:
+        return f"Use a URL of at most {MAX_URL_CHARS} characters, without spaces."
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises on a port out of range
+    except ValueError:
+        return "The URL's port is not valid."
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return "Use an https:// URL."
+    if parts.username is not None or parts.password is not None:
+        return "Leave the user name and password out of the URL."
+    if parts.scheme == "http" and not outbound.is_loopback_host(parts.hostname):
+        return "Use an https:// URL: events must not travel unencrypted."
+    return None
+
+
+async def address_problem(url: str, *, allow_private: bool) -> str | None:
+    """Whether the URL's host is one oncelink may post to. A name that does not resolve now
+    passes (it is checked again at every delivery)."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        async with asyncio.timeout(RESOLVE_TIMEOUT):
+            await outbound.checked_addresses(
+                parts.hostname or "", port, allow_private=allow_private
+            )
+    except outbound.Refused as refused:
+        return f"oncelink sends events to public addresses only: {refused}."
+    except (OSError, TimeoutError, UnicodeError):
+        return None
+    return None
+
+
+async def create_webhook(
+    services: Services,
+    owner: User,
+    url: str,
+    events: list[NoticeType],
+    *,
+    form_nonce: str | None = None,
+) -> CreatedWebhook | None:
+    """Add a webhook; the caller has checked the URL and events. None: a form with this
+    nonce made one already. Raises TooManyWebhooks."""
+    new = NewWebhook(secrets.token_urlsafe(12), url, mask_of(events), new_secret())
+    now = services.clock()
+    async with services.db.transaction() as conn:
+        added = await destinations.insert_webhook(
+            conn, owner.id, new, now=now, most=MAX_WEBHOOKS, form_nonce=form_nonce
+        )
+    if added is False:
+        raise TooManyWebhooks
+    if added is None:
+        return None
+    return CreatedWebhook(Webhook(new.id, url, events, now), new.secret)
+
+
+async def webhooks_of(services: Services, owner: User) -> list[Webhook]:
+    rows = await destinations.destinations_of(services.db.reader, owner.id, WEBHOOK)
+    return [_webhook(row) for row in rows]
+
+
+async def webhook_of(services: Services, owner: User, webhook_id: str) -> Webhook | None:
+    row = await destinations.destination_of(services.db.reader, owner.id, webhook_id, WEBHOOK)
+    return None if row is None else _webhook(row)
+
+
+async def webhook_by_form_nonce(services: Services, owner: User, nonce: str) -> Webhook | None:
+    row = await destinations.destination_by_form_nonce(services.db.reader, owner.id, nonce)
+    return None if row is None or row.kind != WEBHOOK else _webhook(row)
+
+
+async def delete_webhook(services: Services, owner: User, webhook_id: str) -> bool:
+    """False if the owner has no such webhook."""
+    async with services.db.transaction() as conn:
+        return await destinations.delete_destination(conn, owner.id, webhook_id)
+
+
+async def send_test(services: Services, owner: User, webhook_id: str) -> str | None:
+    """Queue a test event for the webhook: its message id; None if it is not the owner's."""
+    notice = new_notice(Notice(NoticeType.TEST, services.clock()))
+    async with services.db.transaction() as conn:
+        queued = await outbox.insert_notice_to(conn, notice, owner.id, webhook_id)
+    return notice.message_id if queued else None
+
+
+async def deliveries_of(services: Services, owner: User, webhook_id: str) -> list[Attempt] | None:
+    """The webhook's latest attempts, newest first; None if it is not the owner's."""
+    if await webhook_of(services, owner, webhook_id) is None:
+        return None
+    return await outbox.attempts_of(services.db.reader, webhook_id, limit=LOG_LENGTH)
