@@ -9,7 +9,7 @@ from .config import Settings, load_settings
 from .resources import STATIC, TEMPLATES, resource
 from .services import build_services
 from .web import context, door, errors, intake, lifecycle, routing, security, sessions, templating
-from .web.api import docs, routes
+from .web.api import docs, routes, webhook_routes
 from .web.views import (
     account,
     auth,
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         invitee.bp,
         tokens.bp,
         routes.bp,
+        webhook_routes.bp,
         docs.bp,
     )
     for blueprint in blueprints:

@@ -95,8 +95,9 @@ def _handler(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def webhook_receiver() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver(free_port())
+def webhook_receiver(port: int | None = None) -> Iterator[WebhookReceiver]:
+    """A receiver on ``port`` (a free one if None), for the block."""
+    receiver = WebhookReceiver(port or free_port())
     server = ThreadingHTTPServer(("127.0.0.1", receiver.port), _handler(receiver))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)

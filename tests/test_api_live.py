@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker
 
-from quart_app.web.api.routes import routes
+from quart_app.web.api.docs import api_operations
 
 from .conftest import BACKENDS, PASSWORD, fresh_database
 from .live import LiveServer, live_server
@@ -166,7 +166,7 @@ def check_against_document(
     Draft202012Validator(root, format_checker=FORMATS).validate(response.json())
 
 
-@pytest.mark.parametrize("operation_id", [op.view.__name__ for op in routes.operations])
+@pytest.mark.parametrize("operation_id", [op.view.__name__ for op in api_operations()])
 @given(data=st.data())
 def test_generated_requests_never_fail_and_always_match_the_document(
     live_api: LiveApi, operation_id: str, data: st.DataObject

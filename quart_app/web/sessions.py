@@ -29,7 +29,7 @@ ResponseT = TypeVar("ResponseT", bound=SansIOResponse)
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 # Recipients and API clients are never logged-in users: their requests skip the lookup.
-ANONYMOUS_BLUEPRINTS = frozenset({"links", "api"})
+ANONYMOUS_BLUEPRINTS = frozenset({"links", "api", "api_webhooks"})
 SESSION_ENDED = "Your session has ended. Log in again to go on."
 MAX_NEXT_CHARS = 2000
 # Where login may send the browser next: a path of ours. Not "//host" (another site), and

@@ -15,7 +15,7 @@ from quart import Blueprint, Response, jsonify
 
 from ..context import current_services
 from ..rendering import html
-from . import openapi, routes
+from . import openapi, routes, webhook_routes
 
 bp = Blueprint("api_docs", __name__, url_prefix="/api/v1")
 _CODE_SPAN = re.compile(r"`([^`]+)`")
@@ -27,10 +27,15 @@ DESCRIPTION = (
 )
 
 
+def api_operations() -> list[openapi.Operation]:
+    """Every operation of the API, of each of its route tables."""
+    return [*routes.routes.operations, *webhook_routes.routes.operations]
+
+
 def api_document() -> dict[str, Any]:
     settings = current_services().settings
     return openapi.document(
-        routes.routes.operations,
+        api_operations(),
         title="oncelink API",
         version="1",
         server=settings.base_url,
