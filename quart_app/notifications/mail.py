@@ -18,7 +18,7 @@ import aiosmtplib
 from ..clock import human_utc
 from ..config import Settings
 from ..storage.queries.outbox import Due
-from .messages import event_data, sentence
+from .messages import event_data, what_happened
 
 SEND_TIMEOUT = 30.0  # seconds for one mail, connecting included
 MailError = (aiosmtplib.SMTPException, OSError, TimeoutError)
@@ -79,7 +79,7 @@ def notice_mail(due: Due, base_url: str) -> EmailMessage:
     kept = {name: str(value) for name, value in rows.items() if value is not None}
     share_page = f"{base_url}/shares/{data['share_id']}" if data.get("share_id") else None
     settings_page = f"{base_url}/account"
-    subject = sentence(due)
+    subject = what_happened(due)
     text = "\n".join([subject, "", *(f"{name}: {value}" for name, value in kept.items())])
     if share_page:
         text += f"\n\nThe share's page: {share_page}"

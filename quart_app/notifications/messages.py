@@ -80,7 +80,12 @@ def teams_message(text: str) -> dict[str, Any]:
 
 def sentence(due: Due) -> str:
     """The notice for people: "bob opened the link to “office door” (2026-11-25 14:03 UTC)"."""
-    return f"{_what_happened(due.type, event_data(due))} ({human_utc(due.at)})"
+    return f"{what_happened(due)} ({human_utc(due.at)})"
+
+
+def what_happened(due: Due) -> str:
+    """The notice in a few words: "bob opened the link to “office door”"."""
+    return _what_happened(due.type, event_data(due))
 
 
 def _what_happened(notice_type: str, data: dict[str, Any]) -> str:

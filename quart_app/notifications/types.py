@@ -30,6 +30,17 @@ _BITS = {notice_type: 1 << number for number, notice_type in enumerate(NoticeTyp
 
 # What a destination may choose to receive: every type but the test.
 CHOSEN_TYPES = tuple(t for t in NoticeType if t is not NoticeType.TEST)
+# Each as the pages offer it.
+DESCRIPTIONS = {
+    NoticeType.LINK_VIEWED: "A link is first viewed (previews by chat apps aside)",
+    NoticeType.LINK_GRANTED: "A link is used: its note shown",
+    NoticeType.LINK_REFUSED: "A used, revoked or locked link is tried again",
+    NoticeType.LINK_PASSPHRASE_FAILED: "A wrong passphrase is tried",
+    NoticeType.LINK_LOCKED: "A link locks after too many wrong passphrases",
+    NoticeType.SHARE_EXHAUSTED: "Every link of a share has been used",
+    NoticeType.SHARE_EXPIRED: "A share's links expire unopened",
+    NoticeType.REQUEST_ANSWERED: "A request for a secret is answered",
+}
 
 
 def mask_of(types: Iterable[NoticeType]) -> int:
