@@ -31,3 +31,5 @@ redemptions  # a pydantic model's field, serialized by pydantic
 anchor  # read by templates/api_docs.html
 creator_name  # read by templates/invite.html
 has_passphrase  # read by templates/_share_row.html and _created.html
+confirmed  # read by templates/account.html and notifications.html
+deliveries  # a pydantic model's field, serialized by pydantic

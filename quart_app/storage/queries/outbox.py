@@ -207,16 +207,6 @@ async def attempts_of(conn: Connection, destination_id: str, *, limit: int) -> l
     return [Attempt(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6])) for row in rows]
 
 
-async def waiting_count(conn: Connection, destination_id: str) -> int:
-    """How many notices wait to be delivered there."""
-    row = await first_row(
-        conn,
-        "SELECT count(*) FROM outbox WHERE destination_id = ? AND failed_at IS NULL",
-        (destination_id,),
-    )
-    return int(row[0])
-
-
 _PRUNE = {
     "delivery_attempts": "DELETE FROM delivery_attempts WHERE id IN "
     "(SELECT id FROM delivery_attempts WHERE at < ? ORDER BY at LIMIT ?)",
