@@ -10,6 +10,8 @@ the door and of Quart.
   read: Hypercorn closes a connection whose request was not read to its end.
 - An exception that escapes the app is logged as ``errors.log_unhandled`` logs it (never
   its message) rather than by Hypercorn, which would print the message.
+
+It also counts the requests in progress, which background work yields to (``lifecycle``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+from collections.abc import Callable
 
 from hypercorn.typing import (
     ASGIReceiveCallable,
@@ -39,16 +42,58 @@ MAX_REQUEST_BYTES = 1024 * 1024
 MAX_HEAD_BYTES = 16 * 1024  # as h11_max_incomplete_size in hypercorn.toml
 
 log = logging.getLogger(__name__)
+IN_FLIGHT_KEY = "oncelink.in_flight"
+
+
+class InFlight:
+    """How many requests this process is working on right now: from their arrival to the
+    start of their answer (a live stream, answered at once, counts no longer)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def answering(self, send: ASGISendCallable) -> tuple[ASGISendCallable, Callable[[], None]]:
+        """Count a request in: the ``send`` that counts it out when its answer starts, and
+        what counts it out in any case (call it when the request ends)."""
+        self.count += 1
+        counted = [True]
+
+        def done() -> None:
+            if counted[0]:
+                counted[0] = False
+                self.count -= 1
+
+        async def counting_send(event: ASGISendEvent) -> None:
+            if event["type"] == "http.response.start":
+                done()
+            await send(event)
+
+        return counting_send, done
+
+
+def in_flight_of(app: Quart) -> InFlight:
+    in_flight: InFlight = app.extensions.setdefault(IN_FLIGHT_KEY, InFlight())
+    return in_flight
 
 
 def install(app: Quart) -> None:
     """Put the layer in front of everything else: install it last."""
     inner = app.asgi_app
     refuse = Refusals(app)
+    in_flight = in_flight_of(app)
 
     async def asgi_app(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
         if scope["type"] != "http":
             return await inner(scope, receive, send)
+        counting_send, done = in_flight.answering(send)
+        try:
+            await _answer(scope, receive, counting_send)
+        finally:
+            done()
+
+    async def _answer(
+        scope: HTTPScope, receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> None:
         if head_size(scope) > MAX_HEAD_BYTES:
             return await refuse(scope, send, 431)
         declared = whole_number(header(scope, b"content-length") or "")

@@ -19,9 +19,14 @@ from ..services import stop as stop_services
 from ..sweep import sweep
 from .context import services_of
 from .errors import log_unhandled
+from .intake import InFlight, in_flight_of
 
 log = logging.getLogger(__name__)
 STOP_CHECK_INTERVAL = 0.1
+# Under a steady load, notifications go out a batch every MAX_DEFER seconds (and all at
+# once when it eases); at rest, within a second.
+MAX_DEFER = 2.0
+QUIET_CHECK = 0.05
 
 
 def hypercorn_stop_flag() -> Callable[[], bool] | None:
@@ -55,8 +60,16 @@ async def _sweep_forever(services: Services) -> None:
         await asyncio.sleep(services.settings.sweep_interval)
 
 
-async def _send_forever(services: Services) -> None:
+async def _send_forever(services: Services, in_flight: InFlight) -> None:
+    """Deliver notifications, requests first: while this process answers requests, a turn
+    waits until it answers none, or until MAX_DEFER has passed since the last."""
+    loop = asyncio.get_running_loop()
+    last_turn = loop.time()
     while True:
+        if in_flight.count and loop.time() - last_turn < MAX_DEFER:
+            await asyncio.sleep(QUIET_CHECK)
+            continue
+        last_turn = loop.time()
         try:
             sent = await services.sender.send_due()
         except Exception as error:
@@ -84,7 +97,7 @@ def init_app(app: Quart) -> None:
         if services.settings.sweep_interval > 0:
             tasks.append(asyncio.create_task(_sweep_forever(services)))
         if services.settings.send_interval > 0:
-            tasks.append(asyncio.create_task(_send_forever(services)))
+            tasks.append(asyncio.create_task(_send_forever(services, in_flight_of(app))))
         stop_flag = hypercorn_stop_flag()
         if stop_flag is not None:
             tasks.append(asyncio.create_task(_end_live_streams_on_stop(services, stop_flag)))
