@@ -1,20 +1,19 @@
 """Redeeming a link exactly once.
 
 Redemption is one write transaction in which a single ``INSERT ... ON CONFLICT DO NOTHING
-RETURNING`` picks the one winner, and records the grant in the audit trail (and so in the
-outbox of notifications). A link sealed
-with a passphrase takes a transaction first that counts the attempt (``locks``), then the
-key derivation, then the claim.
+RETURNING`` picks the one winner, and records the grant in the audit trail (and so, in the
+same transaction, the notices it calls for). A link sealed with a passphrase takes a
+transaction first that counts the attempt (``locks``), then the key derivation, then the
+claim.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .. import audit, notifications, reveal
+from .. import audit, reveal
 from ..audit import Visitor
 from ..note_keys import NoteKeys, StoredNote
-from ..notifications import NoticeType
 from ..passphrases import MAX_ATTEMPTS
 from ..services import Services
 from ..storage.base import Connection
@@ -84,13 +83,10 @@ class Claim:
             return await self._lock_of(conn, target, now)
         if not await ledger.claim(conn, jti, share_id, now=now, revoke=False):
             return Redemption(closed_state(await ledger.ledger_entry(conn, jti)))
-        every_link_used = await ledger.count_use(conn, share_id, revoked=False, now=now)
+        await ledger.count_use(conn, share_id, revoked=False, now=now)
         await audit.record(
             conn, self.visitor.event(share_id, link_number(self.claims), EventKind.GRANTED, now)
         )
-        if every_link_used:
-            exhausted = notifications.Notice(NoticeType.SHARE_EXHAUSTED, now, share_id)
-            await notifications.enqueue(conn, exhausted, target.owner_id)
         note = self._note(target) if self.opened_note is None else self.opened_note
         granted = Redemption(
             LinkState.GRANTED, target.owner_id, target.owner_name, note=note, used_at=now

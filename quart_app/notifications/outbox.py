@@ -1,6 +1,13 @@
 """Into the outbox, in the transaction of what a notice reports: a row per destination that
 takes its type, or nothing at all when none does. Nothing here waits for anything but the
-statement: a claim's step runs it inside SQLite's group commit."""
+statement: a claim's step runs it inside SQLite's group commit.
+
+The audit trail is the way in: ``audit.record`` hands every event to ``enqueue_events``, which
+turns those ``_OF_EVENT`` names into notices (a grant that used a share's last link is also
+``share.exhausted``). Only what is no event goes around it: ``share.expired``, which the sweep
+finds when it closes a share, and test events. A new kind of event is told by naming it in
+``_OF_EVENT``; an event about something other than a share's link (a request's answer) also
+needs its owner found, as ``outbox.insert_notice`` finds a share's."""
 
 from __future__ import annotations
 
@@ -57,6 +64,9 @@ async def enqueue_events(conn: Connection, events: Iterable[NewEvent]) -> None:
         data = {"address": event.address, "user_agent": event.user_agent}
         link = None if event.link == NO_LINK else event.link
         await enqueue(conn, Notice(notice_type, event.at, event.share_id, link, data))
+        if event.kind is EventKind.GRANTED:
+            exhausted = Notice(NoticeType.SHARE_EXHAUSTED, event.at, event.share_id)
+            await outbox.insert_notice_if_spent(conn, new_notice(exhausted))
 
 
 async def _first_in_slot(conn: Connection, event: NewEvent) -> bool:

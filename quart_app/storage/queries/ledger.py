@@ -41,7 +41,7 @@ _COUNT = """UPDATE shares SET {column} = {column} + 1,
         note = CASE WHEN links_used + links_revoked + 1 >= links_issued THEN NULL ELSE note END,
         closed_at = CASE WHEN links_used + links_revoked + 1 >= links_issued
                          THEN coalesce(closed_at, ?) ELSE closed_at END
-    WHERE id = ? RETURNING links_used >= links_issued"""
+    WHERE id = ?"""
 _COUNT_USE = {
     revoked: _COUNT.format(column=column)
     for revoked, column in ((False, "links_used"), (True, "links_revoked"))
@@ -82,11 +82,9 @@ async def claim(conn: Connection, jti: str, share_id: str, *, now: float, revoke
     return row is not None
 
 
-async def count_use(conn: Connection, share_id: str, *, revoked: bool, now: float) -> bool:
-    """Count a claimed link and erase the note once no link of the share is left. True when
-    every link of the share has now been used."""
-    row = await first_row(conn, _COUNT_USE[revoked], (now, share_id))
-    return row is not None and bool(row[0])
+async def count_use(conn: Connection, share_id: str, *, revoked: bool, now: float) -> None:
+    """Count a claimed link and erase the note once no link of the share is left."""
+    await conn.execute(_COUNT_USE[revoked], (now, share_id))
 
 
 async def prune_ledger(conn: Connection, *, before: float, batch: int) -> int:

@@ -31,6 +31,10 @@ _INSERT = f"""INSERT INTO outbox(message_id, destination_id, type, at, share_id,
 _OWNER_OF_SHARE = "(SELECT owner_id FROM shares WHERE id = ?)"
 _FOR_OWNER = _INSERT.format(owner="?")
 _FOR_SHARE_OWNER = _INSERT.format(owner=_OWNER_OF_SHARE)
+_FOR_SPENT_SHARE = (
+    _FOR_SHARE_OWNER  # noqa: S608 - constant text
+    + " AND EXISTS (SELECT 1 FROM shares WHERE id = ? AND links_used >= links_issued)"
+)
 
 
 async def insert_notice(conn: Connection, notice: NewNotice, owner_id: int | None) -> None:
@@ -39,17 +43,27 @@ async def insert_notice(conn: Connection, notice: NewNotice, owner_id: int | Non
     owner: int | str | None = owner_id if owner_id is not None else notice.share_id
     await conn.execute(
         _FOR_OWNER if owner_id is not None else _FOR_SHARE_OWNER,
-        (
-            notice.message_id,
-            notice.type,
-            notice.at,
-            notice.share_id,
-            notice.link,
-            notice.data,
-            notice.at,
-            owner,
-            notice.bit,
-        ),
+        (*_values(notice), owner, notice.bit),
+    )
+
+
+async def insert_notice_if_spent(conn: Connection, notice: NewNotice) -> None:
+    """As ``insert_notice`` for the share's owner, if every link of the share is used (as
+    the caller's transaction sees it, after counting a use)."""
+    await conn.execute(
+        _FOR_SPENT_SHARE, (*_values(notice), notice.share_id, notice.bit, notice.share_id)
+    )
+
+
+def _values(notice: NewNotice) -> tuple[Any, ...]:
+    return (
+        notice.message_id,
+        notice.type,
+        notice.at,
+        notice.share_id,
+        notice.link,
+        notice.data,
+        notice.at,  # due at once
     )
 
 
@@ -63,17 +77,7 @@ async def insert_notice_to(
                               next_at)
            SELECT ?, d.id, ?, ?, ?, ?, ?, ? FROM destinations d
            WHERE d.id = ? AND d.owner_id = ?""",
-        (
-            notice.message_id,
-            notice.type,
-            notice.at,
-            notice.share_id,
-            notice.link,
-            notice.data,
-            notice.at,
-            destination_id,
-            owner_id,
-        ),
+        (*_values(notice), destination_id, owner_id),
     )
     return cursor.rowcount == 1
 
