@@ -9,8 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from quart_app.config import Settings
+from quart_app.notifications import webhook_urls
 from quart_app.services import Services
 
 from .apiclient import ApiClient, body_of
@@ -97,6 +100,8 @@ async def test_a_url_that_leads_to_a_private_or_local_address_is_refused(
         ("https://hooks.example.com:99999/x", "port"),
         ("https://hooks.example.com/a b", "without spaces"),
         ("   ", "Give the URL"),
+        ("https://hooks_example.com/x", "host name"),
+        ("https://hooks.example.com./x", "host name"),
     ],
 )
 async def test_a_url_that_is_not_https_or_not_a_plain_url_is_refused(
@@ -105,6 +110,11 @@ async def test_a_url_that_is_not_https_or_not_a_plain_url_is_refused(
     refused = await api.post("/webhooks", {"url": url, "events": EVENTS})
     assert refused.status_code == 422
     assert problem in (await body_of(refused))["detail"]["url"]
+
+
+@given(st.from_regex(webhook_urls.URL_PATTERN, fullmatch=True))
+def test_every_url_the_document_allows_is_taken_as_written(url: str) -> None:
+    assert webhook_urls.written_problem(url) is None
 
 
 async def test_unknown_or_no_events_are_refused(api: ApiClient) -> None:

@@ -4,26 +4,21 @@ machine, in tests) and must not lead to a private or local address."""
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from ..services import Services
 from ..storage.queries import destinations, outbox
 from ..storage.queries.destinations import WEBHOOK, Destination, NewWebhook
 from ..storage.queries.outbox import Attempt
 from ..storage.queries.users import User
-from . import outbound
 from .outbox import new_notice
 from .signing import new_secret
 from .types import CHOSEN_TYPES, Notice, NoticeType, mask_of, types_in
 
 MAX_WEBHOOKS = 10
-MAX_URL_CHARS = 2000
 LOG_LENGTH = 100  # attempts shown in a webhook's log
-RESOLVE_TIMEOUT = 3.0
 CHOOSE_EVENTS = "Choose at least one event."
 
 
@@ -55,43 +50,6 @@ def chosen_events(names: Iterable[str]) -> list[NoticeType] | None:
     if not wanted <= {t.value for t in CHOSEN_TYPES}:
         return None
     return [t for t in CHOSEN_TYPES if t.value in wanted]
-
-
-def url_problem(url: str) -> str | None:
-    """What is wrong with the URL as written, before any look-up; None if nothing."""
-    if not url.strip():
-        return "Give the URL that should receive the events."
-    if len(url) > MAX_URL_CHARS or not (url.isascii() and url.isprintable()) or " " in url:
-        return f"Use a URL of at most {MAX_URL_CHARS} characters, without spaces."
-    parts = urlsplit(url)
-    try:
-        parts.port  # noqa: B018 - raises on a port out of range
-    except ValueError:
-        return "The URL's port is not valid."
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        return "Use an https:// URL."
-    if parts.username is not None or parts.password is not None:
-        return "Leave the user name and password out of the URL."
-    if parts.scheme == "http" and not outbound.is_loopback_host(parts.hostname):
-        return "Use an https:// URL: events must not travel unencrypted."
-    return None
-
-
-async def address_problem(url: str, *, allow_private: bool) -> str | None:
-    """Whether the URL's host is one oncelink may post to. A name that does not resolve now
-    passes (it is checked again at every delivery)."""
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        async with asyncio.timeout(RESOLVE_TIMEOUT):
-            await outbound.checked_addresses(
-                parts.hostname or "", port, allow_private=allow_private
-            )
-    except outbound.Refused as refused:
-        return f"oncelink sends events to public addresses only: {refused}."
-    except (OSError, TimeoutError, UnicodeError):
-        return None
-    return None
 
 
 async def create_webhook(

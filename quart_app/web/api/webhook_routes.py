@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from quart import Blueprint, Response
 
-from ...notifications import webhooks
+from ...notifications import webhook_urls, webhooks
 from ...notifications.webhooks import TooManyWebhooks
 from ..context import current_services
 from .openapi import Answer
@@ -47,7 +47,7 @@ async def create_webhook(body: NewWebhook) -> Response:
     with the secret in the answer, shown only this once."""
     services = current_services()
     events = webhooks.chosen_events(body.events)
-    problem = webhooks.url_problem(body.url) or await webhooks.address_problem(
+    problem = await webhook_urls.url_problem(
         body.url, allow_private=services.settings.webhook_allow_private
     )
     if problem or events is None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from ...clock import iso_utc
 from ...notifications.types import CHOSEN_TYPES, NoticeType
-from ...notifications.webhooks import MAX_URL_CHARS, Webhook
+from ...notifications.webhook_urls import EXAMPLE_URL, MAX_URL_CHARS, URL_PATTERN
+from ...notifications.webhooks import Webhook
 from ...storage.queries.outbox import Attempt
 from .schemas import Timestamp
 
@@ -18,17 +19,52 @@ EventType = Annotated[
 ]
 SentType = Annotated[str, WithJsonSchema({"type": "string", "enum": [t.value for t in NoticeType]})]
 
+_EXAMPLE_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 - an example
+_EXAMPLE_EVENTS = ["link.granted", "link.locked", "share.expired"]
+_EXAMPLE_WEBHOOK = {
+    "id": "Vt3kq9XwJm2bR8sD",
+    "url": EXAMPLE_URL,
+    "events": _EXAMPLE_EVENTS,
+    "created_at": "2026-11-25T14:03:12Z",
+}
+_EXAMPLE_DELIVERY = {
+    "at": "2026-11-25T14:03:13Z",
+    "event": "link.granted",
+    "message_id": "msg_2YpQm7cV0aLrT9kBx4nEwg",
+    "attempt": 1,
+    "status_code": 204,
+    "error": None,
+    "gave_up": False,
+}
+
+
+def _examples(example: dict[str, Any]) -> dict[str, Any]:
+    return {"examples": [example]}
+
+
+def _example(example: dict[str, Any]) -> ConfigDict:
+    """An answer's model config: no other fields, and an example for the document."""
+    return ConfigDict(extra="forbid", json_schema_extra=_examples(example))
+
+
 WebhookUrl = Annotated[
     str,
-    Field(
-        description=(
-            "Where events are posted: an https:// URL of a public address (http:// only to "
-            "this machine, when the server allows private addresses). Slack and Microsoft "
-            "Teams incoming-webhook URLs get a chat message instead of the event's JSON."
-        ),
-        min_length=1,
-        max_length=MAX_URL_CHARS,
-        examples=["https://hooks.example.com/oncelink"],
+    Field(min_length=1, max_length=MAX_URL_CHARS),
+    # The pattern is the rule as written; the server also refuses a name that resolves to a
+    # private or local address (422), and allows http:// to this machine when its settings
+    # allow private addresses (for tests).
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": MAX_URL_CHARS,
+            "pattern": URL_PATTERN,
+            "description": (
+                "Where events are posted: an https:// URL of a public host, by its name. "
+                "Slack and Microsoft Teams incoming-webhook URLs get a chat message instead "
+                "of the event's JSON."
+            ),
+            "examples": [EXAMPLE_URL],
+        }
     ),
 ]
 
@@ -36,18 +72,22 @@ WebhookUrl = Annotated[
 class NewWebhook(BaseModel):
     """A URL to post events to, and which events."""
 
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        json_schema_extra=_examples({"url": EXAMPLE_URL, "events": _EXAMPLE_EVENTS}),
+    )
 
     url: WebhookUrl
     events: list[EventType] = Field(
         description="The events to send there (at least one).",
         min_length=1,
-        examples=[["link.granted", "link.locked", "share.expired"]],
+        examples=[_EXAMPLE_EVENTS],
     )
 
 
 class WebhookBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = _example(_EXAMPLE_WEBHOOK)
 
     id: str
     url: str
@@ -58,7 +98,14 @@ class WebhookBody(BaseModel):
 class CreatedWebhookBody(BaseModel):
     """The new webhook and its signing secret, shown only this once."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _example(
+        {
+            "id": _EXAMPLE_WEBHOOK["id"],
+            "url": EXAMPLE_URL,
+            "events": _EXAMPLE_EVENTS,
+            "secret": _EXAMPLE_SECRET,
+        }
+    )
 
     id: str
     url: str
@@ -68,14 +115,14 @@ class CreatedWebhookBody(BaseModel):
             "Verifies the `webhook-signature` of every delivery (Standard Webhooks); shown "
             "only this once."
         ),
-        examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+        examples=[_EXAMPLE_SECRET],
     )
 
 
 class WebhookList(BaseModel):
     """Your webhooks, the oldest first (at most 10)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _example({"webhooks": [_EXAMPLE_WEBHOOK]})
 
     webhooks: list[WebhookBody]
 
@@ -83,13 +130,13 @@ class WebhookList(BaseModel):
 class TestQueued(BaseModel):
     """The test event is on its way."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _example({"message_id": _EXAMPLE_DELIVERY["message_id"]})
 
     message_id: str = Field(description="Its `webhook-id`, as in the deliveries.")
 
 
 class DeliveryBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = _example(_EXAMPLE_DELIVERY)
 
     at: Timestamp = Field(description="When the attempt ended.")
     event: SentType
@@ -103,7 +150,7 @@ class DeliveryBody(BaseModel):
 class DeliveryList(BaseModel):
     """The webhook's latest delivery attempts, newest first."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _example({"deliveries": [_EXAMPLE_DELIVERY]})
 
     deliveries: list[DeliveryBody]
 

@@ -8,7 +8,7 @@ from typing import Any
 from quart import Blueprint, Response, abort, g, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from ...notifications import mail_addresses, webhooks
+from ...notifications import mail_addresses, webhook_urls, webhooks
 from ...notifications.types import CHOSEN_TYPES, DESCRIPTIONS
 from ..context import current_services
 from ..rendering import html, is_htmx
@@ -54,9 +54,8 @@ async def create() -> Response:
     url, names = form.get("url", "").strip(), form.getlist("events")
     events = webhooks.chosen_events(names)
     problems = {}
-    if problem := webhooks.url_problem(url) or await webhooks.address_problem(
-        url, allow_private=services.settings.webhook_allow_private
-    ):
+    allow_private = services.settings.webhook_allow_private
+    if problem := await webhook_urls.url_problem(url, allow_private=allow_private):
         problems["url"] = problem
     if not events:
         problems["events"] = webhooks.CHOOSE_EVENTS
