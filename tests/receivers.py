@@ -102,7 +102,8 @@ def webhook_receiver(port: int | None = None) -> Iterator[WebhookReceiver]:
     receiver = WebhookReceiver(port or free_port())
     server = ThreadingHTTPServer(("127.0.0.1", receiver.port), _handler(receiver))
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll: shutdown() waits for it, at the end of every test that uses one.
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         yield receiver
