@@ -17,7 +17,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import pytest
@@ -48,6 +48,9 @@ from quart_app.web.context import services_of
 from .apiclient import ApiClient
 from .browsing import CHROMIUM, CHROMIUM_ARGS, Problems
 from .servers import PostgresServer, postgres_server, redis_server
+
+if TYPE_CHECKING:
+    from .receivers import WebhookReceiver
 
 BASE_URL = "http://oncelink.test"
 SIGNING_KEY = "test-signing-key-0123456789abcdefghijkl"
@@ -175,8 +178,19 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database: str) -> Settings:
-    return make_settings(tmp_path, database=database)
+def settings(tmp_path: Path, database: str, request: pytest.FixtureRequest) -> Settings:
+    """A test marked ``private`` (or in a module so marked) may post webhooks to this machine."""
+    private = request.node.get_closest_marker("private") is not None
+    return make_settings(tmp_path, database=database, webhook_allow_private=private)
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    """A webhook receiver on this machine, for the test."""
+    from .receivers import webhook_receiver  # it needs .live, which needs this module
+
+    with webhook_receiver() as receiver:
+        yield receiver
 
 
 @pytest.fixture

@@ -6,36 +6,24 @@ delivery too."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from quart.testing import QuartClient
 
 from quart_app.clock import FrozenClock
-from quart_app.config import Settings
 from quart_app.notifications import NoticeType, webhooks
 from quart_app.notifications.sender import Sender, next_attempt_at
 from quart_app.services import Services
 from quart_app.storage.queries.outbox import Due
 from quart_app.storage.queries.users import User
 
-from .conftest import make_settings, query_directly, share_for, token_of
+from .conftest import query_directly, share_for, token_of
 from .receivers import WebhookReceiver, verified, webhook_receiver
 
 GRANTED = (NoticeType.LINK_GRANTED,)
 
-
-@pytest.fixture
-def settings(tmp_path: Path, database: str) -> Settings:
-    return make_settings(tmp_path, database=database, webhook_allow_private=True)
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    with webhook_receiver() as receiver:
-        yield receiver
+pytestmark = pytest.mark.private
 
 
 async def grants(services: Services, owner: User, client: QuartClient, count: int) -> None:

@@ -5,39 +5,27 @@ them; each sent once where once is promised."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from quart import Quart
 from quart.testing import QuartClient
 
 from quart_app.clock import FrozenClock
-from quart_app.config import Settings
 from quart_app.notifications import NoticeType, webhooks
 from quart_app.notifications.types import CHOSEN_TYPES
 from quart_app.services import Services
 from quart_app.storage.queries.users import User
 from quart_app.sweep import sweep
 
-from .conftest import make_settings, share_for, token_of
-from .receivers import WebhookReceiver, webhook_receiver
+from .conftest import share_for, token_of
+from .receivers import WebhookReceiver
 
 NOTE = "the vault code is 7261"
 PASSPHRASE = "orange harbour sails"
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"}
 SLACKBOT = {"User-Agent": "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"}
 
-
-@pytest.fixture
-def settings(tmp_path: Path, database: str) -> Settings:
-    return make_settings(tmp_path, database=database, webhook_allow_private=True)
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    with webhook_receiver() as receiver:
-        yield receiver
+pytestmark = pytest.mark.private
 
 
 async def hook(

@@ -5,31 +5,19 @@ read the deliveries, delete with a question first."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 from quart.wrappers import Response as PageAnswer
 
-from quart_app.config import Settings
 from quart_app.notifications import webhooks
 from quart_app.services import Services
 from quart_app.storage.queries.users import User
 
-from .conftest import Browser, make_settings
-from .receivers import WebhookReceiver, verified, webhook_receiver
+from .conftest import Browser
+from .receivers import WebhookReceiver, verified
 
-
-@pytest.fixture
-def settings(tmp_path: Path, database: str) -> Settings:
-    return make_settings(tmp_path, database=database, webhook_allow_private=True)
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    with webhook_receiver() as receiver:
-        yield receiver
+pytestmark = pytest.mark.private
 
 
 async def add(browser: Browser, url: str, *events: str, nonce: str = "") -> PageAnswer:

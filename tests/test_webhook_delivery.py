@@ -11,8 +11,7 @@ import json
 import socket
 import ssl
 import threading
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -20,7 +19,6 @@ from quart.testing import QuartClient
 
 from quart_app import audit
 from quart_app.clock import FrozenClock, human_utc
-from quart_app.config import Settings
 from quart_app.notifications import NoticeType, outbound, webhooks
 from quart_app.notifications.outbound import Reply
 from quart_app.notifications.sender import Sender
@@ -32,23 +30,14 @@ from quart_app.storage.queries import outbox
 from quart_app.storage.queries.events import EventKind, NewEvent
 from quart_app.storage.queries.users import User
 
-from .conftest import make_settings, share_for, token_of
-from .receivers import WebhookReceiver, webhook_receiver
+from .conftest import share_for, token_of
+from .receivers import WebhookReceiver
 
 GRANTED = [NoticeType.LINK_GRANTED]
 SLACK = "https://hooks.slack.com/services/T000/B000/XXXX"
 TEAMS = "https://example.webhook.office.com/webhookb2/abc/IncomingWebhook/def/ghi"
 
-
-@pytest.fixture
-def settings(tmp_path: Path, database: str) -> Settings:
-    return make_settings(tmp_path, database=database, webhook_allow_private=True)
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    with webhook_receiver() as receiver:
-        yield receiver
+pytestmark = pytest.mark.private
 
 
 async def hook(services: Services, owner: User, url: str) -> str:

@@ -5,35 +5,19 @@ machine where the server allows private addresses); at most 10 a user, however t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from quart_app.config import Settings
 from quart_app.notifications import webhook_urls
 from quart_app.services import Services
 
 from .apiclient import ApiClient, body_of
-from .conftest import make_settings
-from .receivers import WebhookReceiver, verified, webhook_receiver
+from .receivers import WebhookReceiver, verified
 
 EVENTS = ["link.granted", "link.locked"]
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    with webhook_receiver() as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def settings(tmp_path: Path, database: str, request: pytest.FixtureRequest) -> Settings:
-    allow = request.node.get_closest_marker("private") is not None
-    return make_settings(tmp_path, database=database, webhook_allow_private=allow)
 
 
 @pytest.mark.private
