@@ -58,9 +58,7 @@ async def create_webhook(body: NewWebhook) -> Response:
     try:
         created = await webhooks.create_webhook(services, api_user(), body.url, events)
     except TooManyWebhooks:
-        raise ApiError(
-            409, f"You have {webhooks.MAX_WEBHOOKS} webhooks: delete one first."
-        ) from None
+        raise ApiError(409, TOO_MANY) from None
     assert created is not None
     hook = created.webhook
     response = answer(
