@@ -63,10 +63,12 @@ async def enqueue_events(conn: Connection, events: Iterable[NewEvent]) -> None:
             continue
         data = {"address": event.address, "user_agent": event.user_agent}
         link = None if event.link == NO_LINK else event.link
-        await enqueue(conn, Notice(notice_type, event.at, event.share_id, link, data))
+        notice = Notice(notice_type, event.at, event.share_id, link, data)
         if event.kind is EventKind.GRANTED:
             exhausted = Notice(NoticeType.SHARE_EXHAUSTED, event.at, event.share_id)
-            await outbox.insert_notice_if_spent(conn, new_notice(exhausted))
+            await outbox.insert_grant_notices(conn, new_notice(notice), new_notice(exhausted))
+        else:
+            await enqueue(conn, notice)
 
 
 async def _first_in_slot(conn: Connection, event: NewEvent) -> bool:

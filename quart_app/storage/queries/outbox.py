@@ -24,34 +24,34 @@ class NewNotice:
 
 
 _SUBSCRIBED = "d.confirmed_at IS NOT NULL AND (d.events & ?) <> 0"
-_INSERT = f"""INSERT INTO outbox(message_id, destination_id, type, at, share_id, link, data,
-                                next_at)
-    SELECT ?, d.id, ?, ?, ?, ?, ?, ? FROM destinations d
+_INTO = """INSERT INTO outbox(message_id, destination_id, type, at, share_id, link, data,
+                              next_at) """
+# The casts type the parameters of a UNION's rows on PostgreSQL (they would be text).
+_ROWS = f"""SELECT ?, d.id, ?, CAST(? AS DOUBLE PRECISION), ?, CAST(? AS INTEGER), ?,
+        CAST(? AS DOUBLE PRECISION) FROM destinations d
     WHERE d.owner_id = {{owner}} AND {_SUBSCRIBED}"""  # noqa: S608
 _OWNER_OF_SHARE = "(SELECT owner_id FROM shares WHERE id = ?)"
-_FOR_OWNER = _INSERT.format(owner="?")
-_FOR_SHARE_OWNER = _INSERT.format(owner=_OWNER_OF_SHARE)
-_FOR_SPENT_SHARE = (
-    _FOR_SHARE_OWNER  # noqa: S608 - constant text
-    + " AND EXISTS (SELECT 1 FROM shares WHERE id = ? AND links_used >= links_issued)"
-)
+_FOR_SHARE_OWNER = _ROWS.format(owner=_OWNER_OF_SHARE)
+_SHARE_SPENT = "EXISTS (SELECT 1 FROM shares WHERE id = ? AND links_used >= links_issued)"
+_GRANT_NOTICES = f"{_INTO}{_FOR_SHARE_OWNER} UNION ALL {_FOR_SHARE_OWNER} AND {_SHARE_SPENT}"
 
 
 async def insert_notice(conn: Connection, notice: NewNotice, owner_id: int | None) -> None:
     """One row for each of the owner's destinations that takes this type of notice: one
     statement, that writes nothing when none does. ``owner_id`` None: the share's owner."""
     owner: int | str | None = owner_id if owner_id is not None else notice.share_id
-    await conn.execute(
-        _FOR_OWNER if owner_id is not None else _FOR_SHARE_OWNER,
-        (*_values(notice), owner, notice.bit),
-    )
+    rows = _ROWS.format(owner="?") if owner_id is not None else _FOR_SHARE_OWNER
+    await conn.execute(_INTO + rows, (*_values(notice), owner, notice.bit))
 
 
-async def insert_notice_if_spent(conn: Connection, notice: NewNotice) -> None:
-    """As ``insert_notice`` for the share's owner, if every link of the share is used (as
-    the caller's transaction sees it, after counting a use)."""
+async def insert_grant_notices(conn: Connection, granted: NewNotice, spent: NewNotice) -> None:
+    """A grant's notices, in one statement (a claim waits for each): ``granted`` as
+    ``insert_notice`` writes it, and ``spent`` too if every link of the share is now used,
+    as the caller's transaction sees it after counting the use."""
+    share_id = granted.share_id
     await conn.execute(
-        _FOR_SPENT_SHARE, (*_values(notice), notice.share_id, notice.bit, notice.share_id)
+        _GRANT_NOTICES,
+        (*_values(granted), share_id, granted.bit, *_values(spent), share_id, spent.bit, share_id),
     )
 
 
