@@ -13,6 +13,7 @@ SCRIPTS = [
     "profile.py",
     "audit_cost.py",
     "passphrase.py",
+    "notifications.py",
     "create.py",
     "dashboard.py",
     "ledger.py",
