@@ -141,6 +141,17 @@ async def test_another_users_webhook_is_not_found(
     assert (await api.get(f"/webhooks/{hook_id}")).status_code == 404
 
 
+@pytest.mark.parametrize("webhook_id", ["a%00b", "%FF", "x" * 300])
+async def test_an_id_no_webhook_could_have_is_not_found(api: ApiClient, webhook_id: str) -> None:
+    for method, path in [
+        ("GET", f"/webhooks/{webhook_id}"),
+        ("DELETE", f"/webhooks/{webhook_id}"),
+        ("POST", f"/webhooks/{webhook_id}/test"),
+        ("GET", f"/webhooks/{webhook_id}/deliveries"),
+    ]:
+        assert (await api.call(method, path)).status_code == 404, path
+
+
 async def test_the_document_describes_every_webhook_operation(api: ApiClient) -> None:
     document = await body_of(await api.client.get("/api/v1/openapi.json"))
     paths = document["paths"]

@@ -4,6 +4,7 @@ machine, in tests) and must not lead to a private or local address."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from .signing import new_secret
 from .types import CHOSEN_TYPES, Notice, NoticeType, mask_of, types_in
 
 MAX_WEBHOOKS = 10
+_WEBHOOK_ID = re.compile(r"[A-Za-z0-9_-]{16}")  # secrets.token_urlsafe(12)
 LOG_LENGTH = 100  # attempts shown in a webhook's log
 CHOOSE_EVENTS = "Choose at least one event."
 
@@ -80,7 +82,15 @@ async def webhooks_of(services: Services, owner: User) -> list[Webhook]:
     return [_webhook(row) for row in rows]
 
 
+def _could_be_webhook_id(text: str) -> bool:
+    """False for what no webhook id looks like (a fuzzer's path segment, which some
+    databases could not even look up, such as one with a NUL in it)."""
+    return _WEBHOOK_ID.fullmatch(text) is not None
+
+
 async def webhook_of(services: Services, owner: User, webhook_id: str) -> Webhook | None:
+    if not _could_be_webhook_id(webhook_id):
+        return None
     row = await destinations.destination_of(services.db.reader, owner.id, webhook_id, WEBHOOK)
     return None if row is None else _webhook(row)
 
@@ -92,12 +102,16 @@ async def webhook_by_form_nonce(services: Services, owner: User, nonce: str) -> 
 
 async def delete_webhook(services: Services, owner: User, webhook_id: str) -> bool:
     """False if the owner has no such webhook."""
+    if not _could_be_webhook_id(webhook_id):
+        return False
     async with services.db.transaction() as conn:
         return await destinations.delete_destination(conn, owner.id, webhook_id)
 
 
 async def send_test(services: Services, owner: User, webhook_id: str) -> str | None:
     """Queue a test event for the webhook: its message id; None if it is not the owner's."""
+    if not _could_be_webhook_id(webhook_id):
+        return None
     notice = new_notice(Notice(NoticeType.TEST, services.clock()))
     async with services.db.transaction() as conn:
         queued = await outbox.insert_notice_to(conn, notice, owner.id, webhook_id)
