@@ -4,9 +4,10 @@ real `oncelink serve` with SQLite, with a fixed seed. A small budget here; `make
 sets ONCELINK_API_CHECK_EXAMPLES=1000 for the thorough pass before a release.
 
 The settings are in schemathesis.toml; this adds what only a running server knows: a token,
-and real shares and links for the tool to pick from (its "dictionaries"). An operation added
-to the document is in the run by itself; if it takes an id this gives no value for, the run
-reports "missing test data" and fails until a dictionary here gives it real ones."""
+and real shares, links and webhooks for the tool to pick from (its "dictionaries"). An
+operation added to the document is in the run by itself; if it takes an id this gives no
+value for, the run reports "missing test data" and fails until a dictionary here gives it
+real ones."""
 
 from __future__ import annotations
 
@@ -52,6 +53,15 @@ def create_share(http: httpx.Client) -> dict[str, Any]:
     return body
 
 
+def create_webhook(http: httpx.Client) -> str:
+    """A webhook's id; its host resolves to nothing here, so nothing is ever posted."""
+    body = {"url": "https://hooks.example.com/oncelink", "events": ["link.granted"]}
+    created = http.post("/api/v1/webhooks", json=body)
+    assert created.status_code == 201, created.text
+    webhook_id: str = created.json()["id"]
+    return webhook_id
+
+
 def test_schemathesis_finds_the_api_true_to_its_document(tmp_path: Path) -> None:
     instance = tmp_path / "instance"
     token = make_token(instance, str(instance / "oncelink.sqlite3"), "ada")
@@ -61,6 +71,7 @@ def test_schemathesis_finds_the_api_true_to_its_document(tmp_path: Path) -> None
         httpx.Client(base_url=server.base_url, headers=headers, timeout=10) as http,
     ):
         kept, revocable = create_share(http), create_share(http)
+        webhook, deletable_webhook = create_webhook(http), create_webhook(http)
         config = tmp_path / "schemathesis.toml"
         config.write_text(
             configuration(
@@ -68,6 +79,8 @@ def test_schemathesis_finds_the_api_true_to_its_document(tmp_path: Path) -> None
                     "shares": [kept["id"]],
                     "revocable_shares": [revocable["id"]],
                     "links": [link["url"] for link in kept["links"]],
+                    "webhooks": [webhook],
+                    "deletable_webhooks": [deletable_webhook],
                 }
             )
         )
