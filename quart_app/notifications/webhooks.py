@@ -19,7 +19,8 @@ from .signing import new_secret
 from .types import CHOSEN_TYPES, Notice, NoticeType, mask_of, types_in
 
 MAX_WEBHOOKS = 10
-_WEBHOOK_ID = re.compile(r"[A-Za-z0-9_-]{16}")  # secrets.token_urlsafe(12)
+WEBHOOK_ID_PATTERN = "[A-Za-z0-9_-]{16}"  # what secrets.token_urlsafe(12) makes
+_WEBHOOK_ID = re.compile(WEBHOOK_ID_PATTERN)
 LOG_LENGTH = 100  # attempts shown in a webhook's log
 CHOOSE_EVENTS = "Choose at least one event."
 

@@ -19,6 +19,7 @@ from .webhook_schemas import (
     TestQueued,
     WebhookBody,
     WebhookList,
+    WebhookPath,
     delivery_body,
     webhook_body,
 )
@@ -81,7 +82,10 @@ async def list_webhooks() -> Response:
 
 
 @routes.route(
-    "GET", "/webhooks/<webhook_id>", {200: Answer("The webhook.", WebhookBody), **_NOT_FOUND}
+    "GET",
+    "/webhooks/<webhook_id>",
+    {200: Answer("The webhook.", WebhookBody), **_NOT_FOUND},
+    path=WebhookPath,
 )
 async def get_webhook(webhook_id: str) -> Response:
     """Read a webhook"""
@@ -92,7 +96,10 @@ async def get_webhook(webhook_id: str) -> Response:
 
 
 @routes.route(
-    "DELETE", "/webhooks/<webhook_id>", {204: Answer("The webhook is gone."), **_NOT_FOUND}
+    "DELETE",
+    "/webhooks/<webhook_id>",
+    {204: Answer("The webhook is gone."), **_NOT_FOUND},
+    path=WebhookPath,
 )
 async def delete_webhook(webhook_id: str) -> Response:
     """Delete a webhook
@@ -107,6 +114,7 @@ async def delete_webhook(webhook_id: str) -> Response:
     "POST",
     "/webhooks/<webhook_id>/test",
     {202: Answer("A test event is on its way.", TestQueued), **_NOT_FOUND},
+    path=WebhookPath,
 )
 async def test_webhook(webhook_id: str) -> Response:
     """Send a test event
@@ -122,6 +130,7 @@ async def test_webhook(webhook_id: str) -> Response:
     "GET",
     "/webhooks/<webhook_id>/deliveries",
     {200: Answer("The latest attempts, newest first.", DeliveryList), **_NOT_FOUND},
+    path=WebhookPath,
 )
 async def list_deliveries(webhook_id: str) -> Response:
     """List a webhook's deliveries

@@ -9,8 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from ...clock import iso_utc
 from ...notifications.types import CHOSEN_TYPES, NoticeType
 from ...notifications.webhook_urls import EXAMPLE_URL, MAX_URL_CHARS, URL_PATTERN
-from ...notifications.webhooks import Webhook
+from ...notifications.webhooks import WEBHOOK_ID_PATTERN, Webhook
 from ...storage.queries.outbox import Attempt
+from .patterns import anchored
 from .schemas import Timestamp
 
 # Checked by ``webhooks.chosen_events``, which names an unknown one in the 422's detail.
@@ -67,6 +68,16 @@ WebhookUrl = Annotated[
         }
     ),
 ]
+
+
+class WebhookPath(BaseModel):
+    """The path of a webhook."""
+
+    webhook_id: str = Field(
+        description="The webhook's id, as `POST /api/v1/webhooks` answered it.",
+        pattern=anchored(WEBHOOK_ID_PATTERN),
+        examples=[_EXAMPLE_WEBHOOK["id"]],
+    )
 
 
 class NewWebhook(BaseModel):
