@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint servers api-check bench screenshots clean
+.PHONY: run test lint servers api-check bench bench-smoke screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,11 @@ servers:
 
 # Two test processes: much of the suite waits on servers it started, not on the CPU.
 test: lint servers
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 -m "not bench_smoke"
+
+# Every benchmark once at a tiny size: proves the scripts still run; the figures mean nothing.
+bench-smoke: $(STAMP) servers
+	$(BIN)/pytest -n 2 -m bench_smoke tests/test_bench.py
 
 # The API against its own OpenAPI document, by schemathesis: 1,000 examples per operation, for
 # releases (`make test` runs the same test with a few).

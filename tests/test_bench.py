@@ -11,14 +11,21 @@ import pytest
 
 from quart_app.resources import CHECKOUT
 
+# The scripts that put servers under load for seconds take two cores for a minute and more
+# between them: `make bench-smoke` runs them, `make test` only the light ones.
+UNDER_LOAD = pytest.mark.bench_smoke
+
 
 @pytest.mark.parametrize(
     ("script", "heading"),
     [
         ("limits.py", "# floors"),
-        ("redeem.py", "redeem/tutorial"),
-        ("profile.py", "# where one worker's event loop spends its time"),
-        ("audit_cost.py", "req/s this checkout / "),
+        pytest.param("redeem.py", "redeem/tutorial", marks=UNDER_LOAD),
+        pytest.param(
+            "profile.py", "# where one worker's event loop spends its time", marks=UNDER_LOAD
+        ),
+        pytest.param("audit_cost.py", "req/s this checkout / ", marks=UNDER_LOAD),
+        pytest.param("notifications.py", "redemptions/s", marks=UNDER_LOAD),
         ("passphrase.py", "passphrase links opened a second"),
         ("create.py", "# create a share"),
         ("dashboard.py", "# dashboard with"),
@@ -30,6 +37,7 @@ def test_benchmark_runs_at_tiny_size(script: str, heading: str) -> None:
     assert heading in result.stdout
 
 
+@UNDER_LOAD
 def test_the_scale_out_benchmark_prints_a_row_per_backend_and_instance_count() -> None:
     done = run_tiny("scale_out.py")
     rows = [line.split() for line in done.stdout.splitlines()]

@@ -54,7 +54,7 @@ from .conftest import (
     token_of,
 )
 
-TOTAL = int(os.environ.get("ONCELINK_FUZZ_EXAMPLES", "2000"))
+TOTAL = int(os.environ.get("ONCELINK_FUZZ_EXAMPLES", "1000"))
 TOKEN_SHARE = 0.4  # of the examples go at /connect/<token>; the rest spread over all routes
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "PROPFIND"]
 CONNECT_RULE = "/connect/<path:token>"
