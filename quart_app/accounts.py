@@ -18,7 +18,7 @@ from .links.tokens import LinkError
 from .paths import SETUP_PATH
 from .services import Services
 from .storage.base import Connection
-from .storage.queries import api_tokens, sessions, users
+from .storage.queries import api_tokens, requests, sessions, users
 from .storage.queries import shares as share_queries
 from .storage.queries.users import User
 
@@ -192,7 +192,8 @@ async def change_password(
 async def set_disabled(services: Services, user_id: int, *, disabled: bool) -> None:
     """Disabling ends the user's sessions, revokes their API tokens and every link they
     issued (as "revoke all" does), marks each share with links left as revoked and erases
-    every note, so that enabling them again brings back no old share, note or link."""
+    every note and every answer to their requests, so that enabling them again brings back no
+    old share, note, answer or link."""
     now = services.clock()
     async with services.db.transaction() as conn:
         await users.set_disabled(conn, user_id, disabled_at=now if disabled else None)
@@ -202,6 +203,8 @@ async def set_disabled(services: Services, user_id: int, *, disabled: bool) -> N
             await users.bump_link_generation(conn, user_id)
             await shares.record_revocations(conn, user_id, now=now)
             await share_queries.revoke_every_share(conn, user_id, now=now)
+            await requests.revoke_waiting_requests(conn, user_id, now=now)
+            await requests.erase_every_answer(conn, user_id)
     await services.db.announce_change(user_id)
 
 

@@ -1,5 +1,6 @@
-"""The audit trail of links: what happened to each, when, and seen from what address by what
-user agent. It outlives the notes; it never holds a token, a note or a passphrase.
+"""The audit trail of links and of requests for secrets: what happened to each, when, and
+seen from what address by what user agent. It outlives the notes and answers; it never holds
+a token, a note, an answer or a passphrase.
 
 ``record`` is the one way an event is written, inside the transaction of whatever it
 reports (a grant in its claim's, a revocation in its own). Views and refusals, which come in
@@ -19,8 +20,8 @@ from .background import stop_task
 from .bots import bot_named_in
 from .notifications.outbox import enqueue_events
 from .storage.base import Connection, Database
-from .storage.queries import events, shares
-from .storage.queries.events import FOLD_SECONDS, EventKind, NewEvent
+from .storage.queries import events, requests, shares
+from .storage.queries.events import FOLD_SECONDS, NO_LINK, EventKind, NewEvent
 
 AGENT_CHARS = 256
 # Prefixes kept of an address under ONCELINK_AUDIT_ADDRESSES=truncated: its network.
@@ -42,6 +43,11 @@ class Visitor:
 
     def event(self, share_id: str, link: int, kind: EventKind, at: float) -> NewEvent:
         return NewEvent(share_id, link, kind, at, self.address, self.user_agent, self.bot)
+
+    def request_event(self, request_id: str, kind: EventKind, at: float) -> NewEvent:
+        """An event about a request for a secret rather than a share's link."""
+        address, agent = self.address, self.user_agent
+        return NewEvent(None, NO_LINK, kind, at, address, agent, self.bot, request_id=request_id)
 
 
 # Most requests come from a few clients: each is worked out once (a miss costs ~15 µs).
@@ -77,7 +83,7 @@ async def record(conn: Connection, *new: NewEvent) -> None:
     await enqueue_events(conn, new)
 
 
-_Key = tuple[str, int, EventKind, str, int]
+_Key = tuple[str | None, str | None, int, EventKind, str, int]
 
 
 class EventBuffer:
@@ -95,7 +101,8 @@ class EventBuffer:
         self._flushing = asyncio.Lock()
 
     def add(self, event: NewEvent) -> None:
-        key = (event.share_id, event.link, event.kind, event.bot, int(event.at // FOLD_SECONDS))
+        minute = int(event.at // FOLD_SECONDS)
+        key = (event.share_id, event.request_id, event.link, event.kind, event.bot, minute)
         earlier = self._pending.get(key)
         if earlier is not None:
             last_at = event.at if event.last_at is None else event.last_at
@@ -126,9 +133,17 @@ class EventBuffer:
             log.warning("audit trail: %d views over the buffer's limit not kept", self._dropped)
             self._dropped = 0
         if pending and self._db.announces:
-            share_ids = {event.share_id for event in pending}
-            for owner_id in await shares.owners_of(self._db.reader, share_ids):
-                await self._db.announce_change(owner_id)
+            await self._announce(pending)
+
+    async def _announce(self, written: list[NewEvent]) -> None:
+        """Tell the live views of the owners of what these events are about."""
+        reader = self._db.reader
+        share_ids = {event.share_id for event in written if event.share_id is not None}
+        request_ids = {event.request_id for event in written if event.request_id is not None}
+        owners = await shares.owners_of(reader, share_ids)
+        owners |= await requests.owners_of(reader, request_ids)
+        for owner_id in owners:
+            await self._db.announce_change(owner_id)
 
     async def _write(self, pending: list[NewEvent]) -> None:
         for start in range(0, len(pending), FLUSH_BATCH):

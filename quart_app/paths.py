@@ -7,4 +7,5 @@ LINK_PATH = "/connect/"
 SETUP_PATH = "/setup/"
 INVITE_PATH = "/invite/"
 MAIL_CONFIRMATION_PATH = "/confirm-mail/"
-SECRET_PATHS = (LINK_PATH, SETUP_PATH, INVITE_PATH, MAIL_CONFIRMATION_PATH)
+REQUEST_PATH = "/send/"  # a request for a secret: whoever holds it may answer, once
+SECRET_PATHS = (LINK_PATH, SETUP_PATH, INVITE_PATH, MAIL_CONFIRMATION_PATH, REQUEST_PATH)

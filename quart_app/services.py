@@ -17,7 +17,7 @@ from .note_keys import NoteKeys
 from .notifications.mail import Mailer, mailer_for
 from .notifications.sender import Sender
 from .passphrases import KeyDerivations
-from .paths import LINK_PATH
+from .paths import LINK_PATH, REQUEST_PATH
 from .ratelimit.local import Limits
 from .ratelimit.shared import shared_limits
 from .storage.base import Database, Redeemer
@@ -41,6 +41,10 @@ class Services:
     def link_url(self, token: str) -> str:
         """Links are built from BASE_URL, never from the request's Host header."""
         return f"{self.settings.base_url}{LINK_PATH}{token}"
+
+    def request_url(self, token: str) -> str:
+        """A request's link, built from BASE_URL like every link."""
+        return f"{self.settings.base_url}{REQUEST_PATH}{token}"
 
 
 def build_services(settings: Settings, clock: Clock) -> Services:

@@ -66,18 +66,24 @@ def problems_with(request: ShareRequest, *, max_ttl: int) -> dict[str, str]:
         problems["label"] = f"The label is too long: at most {MAX_LABEL_CHARS} characters."
     elif NUL in request.label:
         problems["label"] = NUL_PROBLEM
-    if request.passphrase is not None and not (
-        MIN_PASSPHRASE_CHARS <= len(request.passphrase) <= MAX_PASSPHRASE_CHARS
-    ):
-        problems["passphrase"] = (
-            f"Use a passphrase of {MIN_PASSPHRASE_CHARS} to {MAX_PASSPHRASE_CHARS} characters."
-        )
+    problems.update(passphrase_problems(request.passphrase))
     if request.recipients is not None:
         problems.update(recipient_problems(request.recipients))
         problems.update(ttl_problems(request.ttl, max_ttl=max_ttl))
     else:
         problems.update(link_problems(request.links, request.ttl, max_ttl=max_ttl))
     return problems
+
+
+def passphrase_problems(passphrase: str | None) -> dict[str, str]:
+    """What is wrong with a passphrase chosen to seal something with (None: none chosen)."""
+    if passphrase is None or MIN_PASSPHRASE_CHARS <= len(passphrase) <= MAX_PASSPHRASE_CHARS:
+        return {}
+    return {
+        "passphrase": (
+            f"Use a passphrase of {MIN_PASSPHRASE_CHARS} to {MAX_PASSPHRASE_CHARS} characters."
+        )
+    }
 
 
 def recipient_problems(names: Sequence[str]) -> dict[str, str]:

@@ -14,7 +14,7 @@ from .links.states import LinkState, closed_state, signature_verdict
 from .services import Services
 from .share_requests import ShareRequest
 from .storage.base import Connection
-from .storage.queries import events, ledger, users
+from .storage.queries import events, ledger, requests, users
 from .storage.queries import shares as queries
 from .storage.queries.events import NO_LINK, EventKind
 from .storage.queries.shares import Share
@@ -277,12 +277,14 @@ async def revoke_share(services: Services, owner: User, share_id: str) -> bool:
 
 async def revoke_all_links(services: Services, owner: User) -> None:
     """Every link the owner ever issued stops working, with no per-link write; the counts
-    of the owner's shares say so, and their notes, which no link can reach now, are erased."""
+    of the owner's shares say so, and their notes, which no link can reach now, are erased.
+    The links of the owner's requests for secrets nobody answered yet stop working too."""
     now = services.clock()
     async with _changing_shares_of(services, owner) as conn:
         await record_revocations(conn, owner.id, now=now)
         await users.bump_link_generation(conn, owner.id)
         await queries.revoke_unspent_links(conn, owner.id, now=now)
+        await requests.revoke_waiting_requests(conn, owner.id, now=now)
 
 
 async def revoke_link(services: Services, owner: User, token: str) -> LinkState:
@@ -312,9 +314,12 @@ async def revoke_link(services: Services, owner: User, token: str) -> LinkState:
 
 async def record_revocations(conn: Connection, owner_id: int, *, now: float) -> None:
     """Into the audit trail, in the caller's transaction, before it revokes them: each of the
-    owner's shares that has links left is revoked as a whole."""
+    owner's shares that has links left is revoked as a whole, and each request waiting for
+    its answer."""
     for share_id in await queries.open_share_ids(conn, owner_id, now=now):
         await _record_revoked(conn, share_id, NO_LINK, now)
+    for request_id in await requests.waiting_request_ids(conn, owner_id, now=now):
+        await audit.record(conn, audit.Visitor().request_event(request_id, EventKind.REVOKED, now))
 
 
 async def _record_revoked(conn: Connection, share_id: str, link: int, now: float) -> None:

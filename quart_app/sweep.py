@@ -1,11 +1,12 @@
 """The sweep: what each serving process does now and then so that nothing outlives its use.
 
-It erases notes no link can reach and the sealed copies kept for re-viewing once their time
-is up, ends expired sessions, forgets invites whose links expired, and prunes ledger rows
-(and passphrase attempts) no token can match any more, so the ledger stays small whatever the
-traffic history. Audit events go ONCELINK_AUDIT_DAYS after their share closed; the log of
-notification deliveries after a week. A share that closes by running out with links nobody
-used is told to its owner (``share.expired``), in the transaction that closes it.
+It erases notes no link can reach and the sealed copies kept for re-viewing notes and
+requests' answers once their time is up, ends expired sessions, forgets invites whose links
+expired, and prunes ledger rows (and passphrase attempts) no token can match any more, so the
+ledger stays small whatever the traffic history. Audit events go ONCELINK_AUDIT_DAYS after
+their share or request closed; the log of notification deliveries after a week. A share that
+closes by running out with links nobody used is told to its owner (``share.expired``), in the
+transaction that closes it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from . import notifications
 from .notifications import Notice, NoticeType
 from .services import Services
 from .storage.base import Connection
-from .storage.queries import attempts, events, invites, ledger, outbox, reveals, sessions
+from .storage.queries import attempts, events, invites, ledger, outbox, requests, reveals
+from .storage.queries import sessions
 from .storage.queries import shares as queries
 
 # A ledger row may go once its token can no longer verify: MAX_TTL after use, and a margin.
@@ -52,6 +54,7 @@ async def _sweep(services: Services) -> SweepReport:
                 expired = Notice(NoticeType.SHARE_EXPIRED, share.expires_at, share.id)
                 await notifications.enqueue(conn, expired, share.owner_id)
         await reveals.delete_expired_reveals(conn, now=now)
+        await requests.delete_expired_reveals(conn, now=now)
         await sessions.delete_expired_sessions(conn, now=now)
         await invites.delete_expired_invites(conn, before=now - PRUNE_MARGIN)
     for owner_id in {share.owner_id for share in closed}:  # their dashboards show it
@@ -68,6 +71,10 @@ async def _sweep(services: Services) -> SweepReport:
     forgotten = now - services.settings.audit_days * DAY
     events_pruned = await _in_batches(
         services, lambda conn: events.prune_events(conn, before=forgotten, batch=PRUNE_BATCH)
+    )
+    events_pruned += await _in_batches(
+        services,
+        lambda conn: events.prune_request_events(conn, before=forgotten, batch=PRUNE_BATCH),
     )
     await _in_batches(
         services, lambda conn: outbox.prune_marks(conn, before=unverifiable, batch=PRUNE_BATCH)

@@ -3,11 +3,15 @@ the database."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 from ..storage.queries.ledger import LedgerEntry
-from .tokens import LinkClaims, LinkExpired, LinkInvalid, LinkSigner
+from .tokens import LinkClaims, LinkExpired, LinkInvalid, LinkSigner, RequestClaims
+
+Claims = TypeVar("Claims")
 
 
 class LinkState(StrEnum):
@@ -18,6 +22,7 @@ class LinkState(StrEnum):
     REVOKED = "revoked"
     LOCKED = "locked"  # too many wrong passphrases
     INVALID = "invalid"
+    SENT = "sent"  # a request's link, answered by this very request
 
 
 class Refusal(StrEnum):
@@ -45,8 +50,17 @@ class LinkView:
 
 def signature_verdict(signer: LinkSigner, token: str) -> LinkClaims | LinkState:
     """The token's claims, or EXPIRED or INVALID: what the signature alone can settle."""
+    return _verdict(signer.verify, token)
+
+
+def request_verdict(signer: LinkSigner, token: str) -> RequestClaims | LinkState:
+    """As ``signature_verdict``, for the link of a request for a secret."""
+    return _verdict(signer.verify_request, token)
+
+
+def _verdict(verify: Callable[[str], Claims], token: str) -> Claims | LinkState:
     try:
-        return signer.verify(token)
+        return verify(token)
     except LinkExpired:
         return LinkState.EXPIRED
     except LinkInvalid:

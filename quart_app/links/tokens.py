@@ -6,8 +6,9 @@ from tokens issued before links were numbered, which stay valid. Verification de
 *invalid* and *expired* without touching the database; whether the link was used or revoked
 is the ledger's business.
 
-Setup links, invites, re-view passes and the links that confirm a mail address are signed
-with the same keys under salts of their own, so that none of them is ever valid as another.
+Request links (``{"r": request id, "t": ttl}``: someone is asked to send a secret), setup
+links, invites, re-view passes and the links that confirm a mail address are signed with the
+same keys under salts of their own, so that none of them is ever valid as another.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ SETUP_SALT = "oncelink.setup"
 REVEAL_SALT = "oncelink.reveal"
 INVITE_SALT = "oncelink.invite"
 MAIL_CONFIRMATION_SALT = "oncelink.mail-confirmation"
+REQUEST_SALT = "oncelink.request"
 MAX_TOKEN_LENGTH = 256
 # itsdangerous' base64 decoder skips characters outside its alphabet, so a token with stray
 # characters could verify; we refuse anything that is not exactly the URL-safe alphabet.
@@ -63,6 +65,20 @@ class OneTimeClaims:
 
     jti: str
     expires_at: int
+
+
+@dataclass(frozen=True)
+class RequestClaims:
+    """A request link's claims: the request is the one thing it names, so its id is the
+    request's ledger key, whatever string of the token was sent."""
+
+    request_id: str
+    ttl: int
+    issued_at: int
+
+    @property
+    def expires_at(self) -> int:
+        return self.issued_at + self.ttl
 
 
 @dataclass(frozen=True)
@@ -111,6 +127,7 @@ class LinkSigner:
         self._reveal = self._serializer(keys, REVEAL_SALT)
         self._invite = self._serializer(keys, INVITE_SALT)
         self._mail_confirmation = self._serializer(keys, MAIL_CONFIRMATION_SALT)
+        self._request = self._serializer(keys, REQUEST_SALT)
 
     def _serializer(self, keys: tuple[str, ...], salt: str) -> _Serializer:
         return _Serializer(
@@ -136,6 +153,21 @@ class LinkSigner:
         claims = _claims_from(payload, int(issued_at.timestamp()))
         if claims.expires_at < self._clock():
             raise LinkExpired("link expired")
+        return claims
+
+    def issue_request(self, request_id: str, *, ttl: int) -> str:
+        """The one link by which a request is answered, valid for ``ttl`` seconds."""
+        if not 0 < ttl <= self.max_ttl:
+            raise ValueError(f"ttl {ttl} is outside (0, {self.max_ttl}]")
+        return self._request.dumps({"r": request_id, "t": ttl})
+
+    def verify_request(self, token: str) -> RequestClaims:
+        """The claims of a live, authentic request token, or LinkInvalid / LinkExpired."""
+        payload, issued_at = self._load(self._request, token, self.max_ttl)
+        request_id, ttl = _name_and_ttl(payload, "r")
+        claims = RequestClaims(request_id, ttl, int(issued_at.timestamp()))
+        if claims.expires_at < self._clock():
+            raise LinkExpired("request expired")
         return claims
 
     def issue_setup(self) -> str:
@@ -165,11 +197,7 @@ class LinkSigner:
 
     def _one_time_claims(self, serializer: _Serializer, token: str, max_age: int) -> OneTimeClaims:
         payload, issued_at = self._load(serializer, token, max_age)
-        if not isinstance(payload, dict) or set(payload) != {"j", "t"}:
-            raise LinkInvalid("unexpected payload")
-        jti, ttl = payload["j"], payload["t"]
-        if not (isinstance(jti, str) and jti and type(ttl) is int and ttl > 0):
-            raise LinkInvalid("unexpected payload")
+        jti, ttl = _name_and_ttl(payload, "j")
         claims = OneTimeClaims(jti, int(issued_at.timestamp()) + ttl)
         if claims.expires_at < self._clock():
             raise LinkExpired("expired")
@@ -206,6 +234,17 @@ class LinkSigner:
         except BadData:
             raise LinkInvalid("bad signature or payload") from None
         return result
+
+
+def _name_and_ttl(payload: Any, key: str) -> tuple[str, int]:
+    """What a payload of exactly ``{key: name, "t": ttl}`` holds: a non-empty string that
+    names a row, and a positive number of seconds; anything else is invalid."""
+    if not isinstance(payload, dict) or set(payload) != {key, "t"}:
+        raise LinkInvalid("unexpected payload")
+    name, ttl = payload[key], payload["t"]
+    if not (isinstance(name, str) and name and type(ttl) is int and ttl > 0):
+        raise LinkInvalid("unexpected payload")
+    return name, ttl
 
 
 _KEYS = frozenset({"s", "j", "t", "g"})

@@ -1,4 +1,5 @@
-"""The audit trail: what happened to each link, kept after the note is gone.
+"""The audit trail: what happened to each link, and to each request for a secret, kept after
+the note (or the answer) is gone.
 
 Rows are written by ``audit.record`` only, so that whatever else must happen with an event
 (an outbox row for a notification, say) happens in the same transaction, in one place.
@@ -23,6 +24,8 @@ class EventKind(StrEnum):
     PASSPHRASE_FAILED = "passphrase_failed"  # noqa: S105 - a name, not a secret
     LOCKED = "locked"  # too many wrong passphrases
     REVOKED = "revoked"
+    ANSWERED = "answered"  # a request's link was used: its answer sent
+    READ = "read"  # a request's answer was read by its owner, and erased
 
 
 # Kinds that come in floods: repeats of one link within a minute fold into one row.
@@ -34,7 +37,7 @@ NO_LINK = 0
 
 @dataclass(frozen=True)
 class NewEvent:
-    share_id: str
+    share_id: str | None  # the share of the link it is about; None for a request's event
     link: int  # the link's number within its share, or NO_LINK
     kind: EventKind
     at: float
@@ -43,6 +46,7 @@ class NewEvent:
     bot: str = ""  # the previewer or scanner that sent it; "" for people
     count: int = 1  # several identical events at once, as a buffer folds them
     last_at: float | None = None  # the last of them, when there are several
+    request_id: str | None = None  # the request it is about, instead of a share's link
 
 
 @dataclass(frozen=True)
@@ -59,16 +63,23 @@ class Event:
 
 
 _INSERT = """INSERT INTO audit_events(share_id, link, kind, at, last_at, count, address,
-    user_agent, bot, fold_minute) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+    user_agent, bot, fold_minute, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 # Two processes folding into the same minute's row at once: the unique index makes one of
-# them add to the other's row.
-_FOLD = (
-    _INSERT
-    + """ ON CONFLICT (share_id, kind, link, bot, fold_minute) WHERE fold_minute IS NOT NULL
-    DO UPDATE
+# them add to the other's row. A link's events fold on one index, a request's on another.
+_ADD_TO_ROW = """ DO UPDATE
     SET count = audit_events.count + excluded.count,
         last_at = CASE WHEN excluded.last_at > audit_events.last_at
                        THEN excluded.last_at ELSE audit_events.last_at END"""
+_FOLD = (
+    _INSERT
+    + " ON CONFLICT (share_id, kind, link, bot, fold_minute) WHERE fold_minute IS NOT NULL"
+    + _ADD_TO_ROW
+)
+_FOLD_REQUEST = (
+    _INSERT
+    + """ ON CONFLICT (request_id, kind, bot, fold_minute)
+    WHERE request_id IS NOT NULL AND fold_minute IS NOT NULL"""
+    + _ADD_TO_ROW
 )
 _COLUMNS = "id, link, kind, at, last_at, count, address, user_agent, bot"
 
@@ -77,13 +88,19 @@ async def insert_events(conn: Connection, events: Sequence[NewEvent]) -> None:
     """Write the events: one statement for the ones that fold, one for the others."""
     if len(events) == 1:  # the usual case, inside a claim: no batching to set up
         [event] = events
-        await conn.execute(_FOLD if event.kind in FOLDING else _INSERT, _row(event))
+        await conn.execute(_statement(event), _row(event))
         return
-    folding = [_row(event) for event in events if event.kind in FOLDING]
-    others = [_row(event) for event in events if event.kind not in FOLDING]
-    for sql, rows in ((_FOLD, folding), (_INSERT, others)):
-        if rows:
-            await conn.execute_many(sql, rows)
+    by_statement: dict[str, list[tuple[Any, ...]]] = {}
+    for event in events:
+        by_statement.setdefault(_statement(event), []).append(_row(event))
+    for sql, rows in by_statement.items():
+        await conn.execute_many(sql, rows)
+
+
+def _statement(event: NewEvent) -> str:
+    if event.kind not in FOLDING:
+        return _INSERT
+    return _FOLD if event.request_id is None else _FOLD_REQUEST
 
 
 def _row(event: NewEvent) -> tuple[Any, ...]:
@@ -99,6 +116,7 @@ def _row(event: NewEvent) -> tuple[Any, ...]:
         event.user_agent,
         event.bot,
         int(event.at // FOLD_SECONDS) if folds else None,
+        event.request_id,
     )
 
 
@@ -119,6 +137,29 @@ async def events_of(
         (share_id, after, limit),
     )
     return [_event(row) for row in rows]
+
+
+async def events_of_request(conn: Connection, request_id: str) -> list[Event]:
+    """The request's events in the order they happened."""
+    rows = await conn.execute_fetchall(
+        f"""SELECT {_COLUMNS} FROM audit_events WHERE request_id = ?
+            ORDER BY at, id""",  # noqa: S608
+        (request_id,),
+    )
+    return [_event(row) for row in rows]
+
+
+async def refused_requests(conn: Connection, request_ids: Iterable[str]) -> set[str]:
+    """Which of these requests had their link tried after it was answered or revoked."""
+    ids = list(request_ids)
+    if not ids:
+        return set()
+    rows = await conn.execute_fetchall(
+        f"""SELECT DISTINCT request_id FROM audit_events
+            WHERE request_id IN ({",".join("?" * len(ids))}) AND kind = ?""",  # noqa: S608
+        [*ids, EventKind.REFUSED.value],
+    )
+    return {str(row[0]) for row in rows}
 
 
 async def alarms_of(
@@ -146,6 +187,20 @@ async def prune_events(conn: Connection, *, before: float, batch: int) -> int:
         """DELETE FROM audit_events WHERE id IN (
                SELECT e.id FROM audit_events e JOIN shares s ON s.id = e.share_id
                WHERE e.at < ? AND s.closed_at < ? ORDER BY e.at LIMIT ?)""",
+        (before, before, batch),
+    )
+    return cursor.rowcount
+
+
+async def prune_request_events(conn: Connection, *, before: float, batch: int) -> int:
+    """Delete up to ``batch`` events older than ``before`` of requests closed before it:
+    read, revoked, or expired unanswered (an answer nobody read keeps them)."""
+    cursor = await conn.execute(
+        """DELETE FROM audit_events WHERE id IN (
+               SELECT e.id FROM audit_events e JOIN requests r ON r.id = e.request_id
+               WHERE e.at < ? AND coalesce(r.read_at, r.revoked_at,
+                     CASE WHEN r.answered_at IS NULL THEN r.expires_at END) < ?
+               ORDER BY e.at LIMIT ?)""",
         (before, before, batch),
     )
     return cursor.rowcount

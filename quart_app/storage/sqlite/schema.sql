@@ -271,3 +271,66 @@ CREATE TABLE notice_marks (
     PRIMARY KEY (share_id, link, type, slot)
 ) WITHOUT ROWID;
 CREATE INDEX notice_marks_by_time ON notice_marks(at);
+
+-- version 9
+-- Requests: a one-time link by which someone without an account sends its owner a secret.
+-- The row is the request's ledger entry: its link names it by id, and answered_at, set once
+-- by a conditional UPDATE, says whether it was answered.
+CREATE TABLE requests (
+    seq            INTEGER PRIMARY KEY,  -- insertion order: the list's order and cursor
+    id             TEXT NOT NULL UNIQUE, -- random, the only id users and links ever see
+    owner_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    label          TEXT NOT NULL,        -- what is asked for: shown to the sender too
+    instructions   TEXT NOT NULL DEFAULT '',
+    created_at     REAL NOT NULL,
+    expires_at     REAL NOT NULL,        -- when the link runs out
+    form_nonce     TEXT,
+    -- Set when the answer must be sealed with a passphrase: the key derivation's parameters
+    -- and salt, and the X25519 public key the passphrase derives. The answer is sealed to that
+    -- key when it arrives; only the passphrase opens it. The passphrase is never stored.
+    passphrase_kdf TEXT,
+    answer_key     BLOB,
+    answer         TEXT,                 -- NULL until answered, and again once read or revoked
+    answered_at    REAL,
+    read_at        REAL,
+    revoked_at     REAL,
+    -- After the owner reads the answer, that browser may read it again for a few minutes: a
+    -- copy encrypted with a key only that browser holds (as the reveals of links).
+    reveal_copy    BLOB,
+    reveal_until   REAL
+);
+CREATE INDEX requests_by_owner ON requests(owner_id, seq);
+CREATE UNIQUE INDEX requests_by_form_nonce ON requests(owner_id, form_nonce);
+CREATE INDEX requests_revealed ON requests(reveal_until) WHERE reveal_until IS NOT NULL;
+
+-- An event is about a share's link or about a request: request_id is set for the latter.
+ALTER TABLE audit_events ADD COLUMN request_id TEXT REFERENCES requests(id) ON DELETE CASCADE;
+CREATE UNIQUE INDEX audit_events_request_folding
+    ON audit_events(request_id, kind, bot, fold_minute)
+    WHERE request_id IS NOT NULL AND fold_minute IS NOT NULL;
+CREATE INDEX audit_events_by_request ON audit_events(request_id, at, id)
+    WHERE request_id IS NOT NULL;
+
+CREATE TRIGGER request_added AFTER INSERT ON requests
+BEGIN
+    UPDATE users SET changes = changes + 1 WHERE id = NEW.owner_id;
+END;
+
+CREATE TRIGGER request_changed AFTER UPDATE OF answered_at, read_at, revoked_at ON requests
+BEGIN
+    UPDATE users SET changes = changes + 1 WHERE id = NEW.owner_id;
+END;
+
+CREATE TRIGGER request_event_added AFTER INSERT ON audit_events
+WHEN NEW.request_id IS NOT NULL
+BEGIN
+    UPDATE users SET changes = changes + 1
+    WHERE id = (SELECT owner_id FROM requests WHERE id = NEW.request_id);
+END;
+
+CREATE TRIGGER request_event_folded AFTER UPDATE OF count ON audit_events
+WHEN NEW.request_id IS NOT NULL
+BEGIN
+    UPDATE users SET changes = changes + 1
+    WHERE id = (SELECT owner_id FROM requests WHERE id = NEW.request_id);
+END;
