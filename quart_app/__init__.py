@@ -19,6 +19,8 @@ from .web.views import (
     live,
     mail_confirmation,
     notifications_page,
+    secret_requests,
+    send,
     share_page,
     tokens,
     users,
@@ -48,9 +50,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     errors.init_app(app)
     blueprints = (
         links.bp,
+        send.bp,
         auth.bp,
         dashboard.bp,
         share_page.bp,
+        secret_requests.bp,
         live.bp,
         account.bp,
         users.bp,

@@ -81,11 +81,13 @@ class Problems:
 
     def _expected(self, message: ConsoleMessage) -> bool:
         """Chromium logs a page's own error status as a console error; for a dead link's
-        page that status (404 or 410) is the point, not a fault, as are provoked ones."""
+        page (a share's or a request's) that status (404 or 410) is the point, not a fault,
+        as are provoked ones."""
         if not message.text.startswith("Failed to load resource"):
             return False
         provoked = any(f"status of {status} " in message.text for status in self.provoked)
-        return provoked or "/connect/" in message.location.get("url", "")
+        url = message.location.get("url", "")
+        return provoked or "/connect/" in url or "/send/" in url
 
 
 async def new_context(

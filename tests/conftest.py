@@ -37,6 +37,8 @@ from quart_app.api_tokens import create_api_token
 from quart_app.clock import FrozenClock
 from quart_app.config import Settings
 from quart_app.links.redemption import redeem_link
+from quart_app.secret_requests.asking import Ask
+from quart_app.secret_requests.managing import CreatedRequest, create_request
 from quart_app.services import Services
 from quart_app.share_requests import ShareRequest
 from quart_app.shares import CreatedShare, create_share
@@ -250,6 +252,26 @@ async def used_link(services: Services) -> str:
 
 def token_of(url: str) -> str:
     return url.rsplit("/connect/", 1)[1]
+
+
+async def ask_for(
+    services: Services,
+    owner: User,
+    label: str = "staging database password",
+    *,
+    instructions: str = "",
+    ttl: int = 3600,
+    passphrase: str | None = None,
+) -> CreatedRequest:
+    """A request for a secret, made by ``owner``."""
+    made = await create_request(services, owner, Ask(label, instructions, ttl, passphrase))
+    assert isinstance(made, CreatedRequest)
+    return made
+
+
+def send_path(url: str) -> str:
+    """A request link's path, as the app is asked for it."""
+    return "/send/" + url.rsplit("/send/", 1)[1]
 
 
 class Browser:

@@ -18,6 +18,8 @@ import httpx
 
 from quart_app.accounts import NewUser, add_user
 from quart_app.config import Settings, load_settings
+from quart_app.secret_requests.asking import Ask
+from quart_app.secret_requests.managing import CreatedRequest, create_request
 from quart_app.services import open_services
 from quart_app.share_requests import ShareRequest
 from quart_app.shares import create_share
@@ -199,3 +201,15 @@ async def issue_links(
         request = ShareRequest(note, "", 3600, count, None, passphrase)
         created = await create_share(services, user, request)
     return [link.url for link in created.links]
+
+
+async def ask_for_secret(server: LiveServer, *, owner: str = "asker") -> CreatedRequest:
+    """A request for a secret by ``owner`` (made if missing) on the server's database."""
+    async with open_services(server.settings) as services:
+        if await user_by_name(services.db.reader, owner) is None:
+            await add_user(services, NewUser(owner, PASSWORD), is_admin=False)
+        user = await user_by_name(services.db.reader, owner)
+        assert user is not None
+        made = await create_request(services, user, Ask("deploy key", "", 3600))
+    assert isinstance(made, CreatedRequest)
+    return made

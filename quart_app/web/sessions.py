@@ -28,8 +28,9 @@ R = TypeVar("R")
 ResponseT = TypeVar("ResponseT", bound=SansIOResponse)
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
-# Recipients and API clients are never logged-in users: their requests skip the lookup.
-ANONYMOUS_BLUEPRINTS = frozenset({"links", "api", "api_webhooks"})
+# Recipients, people asked for a secret and API clients are never logged-in users: their
+# requests skip the lookup.
+ANONYMOUS_BLUEPRINTS = frozenset({"links", "send", "api", "api_webhooks"})
 SESSION_ENDED = "Your session has ended. Log in again to go on."
 MAX_NEXT_CHARS = 2000
 # Where login may send the browser next: a path of ours. Not "//host" (another site), and

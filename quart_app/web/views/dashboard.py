@@ -1,4 +1,5 @@
-"""The main user's pages: create a share, see its links' status, revoke."""
+"""The main user's pages: create a share, see its links' status, revoke; ask someone for a
+secret."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from ... import shares
 from ...links.states import LinkState
 from ...passphrases import DerivationsBusy
+from ...secret_requests import managing
 from ..context import current_services
 from ..limits import busy_deriving
 from ..parsing import whole_number
@@ -17,13 +19,21 @@ from ..pasted_links import token_in
 from ..rendering import html, is_htmx, page_or_fragment
 from ..sessions import login_required
 from .exports import download
-from .forms import form_defaults, form_nonce, links_csv, parse_share_form, ttl_choices
-from .listing import share_page
+from .forms import (
+    ask_defaults,
+    form_defaults,
+    form_nonce,
+    links_csv,
+    parse_ask_form,
+    parse_share_form,
+    ttl_choices,
+)
+from .listing import request_page, share_page
 
 bp = Blueprint("dashboard", __name__)
 
-# Fragments that show the share list, and so need its page of shares.
-LISTING_FRAGMENTS = frozenset({"_share_list.html", "_new_share.html"})
+# Fragments that show the share list or the request list, and so need their pages.
+LISTING_FRAGMENTS = frozenset({"_share_list.html", "_new_share.html", "_new_request.html"})
 REVOKE_MESSAGES = {
     LinkState.REVOKED: "Done: that link is revoked.",
     LinkState.USED: "That link was already used; there is nothing left to revoke.",
@@ -32,21 +42,26 @@ REVOKE_MESSAGES = {
 }
 
 
-async def _page(
-    status: int = 200, fragment: str = "_share_form.html", before: int | None = None, **context: Any
-) -> Response:
-    """The dashboard, or for htmx just ``fragment``; ``context`` fills in what changed."""
+async def _page(status: int = 200, fragment: str = "_share_form.html", **context: Any) -> Response:
+    """The dashboard, or for htmx just ``fragment``; ``context`` fills in what changed. The
+    query's ``before`` and ``requests_before`` say which page of each list to show."""
     context.setdefault("form", form_defaults())
     context.setdefault("problems", {})
-    context.setdefault("created", None)
-    context.setdefault("sent_already", None)
-    context.setdefault("revoke_message", None)
+    context.setdefault("ask", ask_defaults())
+    context.setdefault("ask_problems", {})
+    for name in ("created", "sent_already", "created_request", "asked_already", "revoke_message"):
+        context.setdefault(name, None)
     context.setdefault("revoke_ok", False)
     if not is_htmx() or fragment in LISTING_FRAGMENTS:
-        context.update(await share_page(before))
+        context.update(await share_page(_cursor("before")))
+        context.update(await request_page(_cursor("requests_before")))
     return await page_or_fragment(
         "dashboard.html", fragment, status, ttl_choices=ttl_choices(), **context
     )
+
+
+def _cursor(name: str) -> int | None:
+    return whole_number(request.args.get(name, ""))
 
 
 @bp.get("/")
@@ -80,8 +95,28 @@ async def create() -> Response:
 @bp.get("/shares")
 @login_required
 async def share_list() -> Response:
-    before = whole_number(request.args.get("before", ""))
-    return await _page(fragment="_share_list.html", before=before)
+    return await _page(fragment="_share_list.html")
+
+
+@bp.post("/requests")
+@login_required
+async def ask() -> Response:
+    """Ask someone for a secret: a request, and the one-time link to send them."""
+    form = await request.form
+    asked, problems = parse_ask_form(form)
+    typed = {key: form.get(key, "") for key in ask_defaults()}
+    if asked is None:
+        return await _page(422, fragment="_ask_form.html", ask=typed, ask_problems=problems)
+    try:
+        made = await managing.create_request(
+            current_services(), g.user, asked, form_nonce=form_nonce(form)
+        )
+    except DerivationsBusy:
+        busy = {"passphrase": busy_deriving().description or ""}
+        return await _page(429, fragment="_ask_form.html", ask=typed, ask_problems=busy)
+    if isinstance(made, managing.AlreadyAsked):
+        return await _page(fragment="_ask_form.html", asked_already=made.request)
+    return await _page(201, fragment="_new_request.html", created_request=made)
 
 
 @bp.post("/shares/links.csv")

@@ -1,5 +1,6 @@
-"""Reading the dashboard's forms: the new-share form, and links posted back for a CSV file;
-and the one-time nonce by which any form that makes something is recognised if sent again."""
+"""Reading the dashboard's forms: the new-share form, the form that asks for a secret, and
+links posted back for a CSV file; and the one-time nonce by which any form that makes
+something is recognised if sent again."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from ... import share_requests
 from ...clock import iso_utc
+from ...secret_requests.asking import Ask, problems_with
 from ..context import current_services
 from ..parsing import whole_number
 from ..pasted_links import is_issued_link
@@ -88,6 +90,33 @@ def parse_share_form(
     )
     problems = share_requests.problems_with(request_, max_ttl=settings.max_ttl) | unreadable
     return (None, problems) if problems else (request_, {})
+
+
+def ask_defaults() -> dict[str, str]:
+    """The form that asks someone for a secret, as it starts."""
+    return {
+        "label": "",
+        "instructions": "",
+        "ttl": str(current_services().settings.default_ttl),
+        "passphrase": "",
+        "nonce": new_form_nonce(),
+    }
+
+
+def parse_ask_form(form: MultiDict[str, str]) -> tuple[Ask | None, dict[str, str]]:
+    """The request the form asks to make, or every problem to show next to its fields."""
+    settings = current_services().settings
+    ttl = whole_number(form.get("ttl", ""))
+    ask = Ask(
+        form.get("label", "").strip(),
+        form.get("instructions", ""),
+        settings.default_ttl if ttl is None else ttl,  # a stand-in, so the rest is checked
+        form.get("passphrase", "") or None,
+    )
+    problems = problems_with(ask, max_ttl=settings.max_ttl)
+    if ttl is None:
+        problems["ttl"] = "Choose how long the link lives."
+    return (None, problems) if problems else (ask, {})
 
 
 def links_csv(links: list[str], recipients: list[str], expires_at: str) -> str | None:

@@ -1,10 +1,12 @@
-"""Server-Sent Events that keep an open dashboard's share list, or a share's page, up to date.
+"""Server-Sent Events that keep an open dashboard's share and request lists, a share's page or
+a request's page up to date.
 
 The page connects with htmx's SSE extension. Each message is the re-rendered list (or the
-share's links), which htmx morphs into place; its ``id`` is the user's change stamp, so a
-reconnecting browser (htmx sends ``Last-Event-ID``) is sent it again only if something
-changed meanwhile. Where the database keeps no stamp (PostgreSQL) a reconnecting browser is
-sent it at once.
+share's links, or the request's state), which htmx morphs into place; the dashboard's also
+carries the request list, as a partial that htmx puts in its own place. A message's ``id``
+is the user's change stamp, so a reconnecting browser (htmx sends ``Last-Event-ID``) is sent
+it again only if something changed meanwhile. Where the database keeps no stamp
+(PostgreSQL) a reconnecting browser is sent it at once.
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ from quart import (
 )
 
 from ... import accounts
+from ...secret_requests.status import request_trail
 from ...services import Services
 from ...share_trail import share_trail
 from ...storage.changes import ChangeWatch
 from ..context import current_services
 from ..limits import Release, hold_live_stream
 from ..parsing import whole_number
-from .listing import share_page
+from .listing import request_page, share_page
 
 bp = Blueprint("live", __name__)
 
@@ -56,9 +59,11 @@ Render = Callable[[], Awaitable[str]]
 @bp.get("/shares/events")
 async def share_events() -> Response:
     before = whole_number(request.args.get("before", ""))
+    requests_before = whole_number(request.args.get("requests_before", ""))
 
     async def render() -> str:
-        return await render_template("_share_table.html", **await share_page(before))
+        lists = {**await share_page(before), **await request_page(requests_before)}
+        return await render_template("_dashboard_lists.html", **lists)
 
     return await _stream(render)
 
@@ -71,6 +76,18 @@ async def share_links(share_id: str) -> Response:
     async def render() -> str:
         trail = await share_trail(current_services(), g.user, share_id)
         return "" if trail is None else await render_template("_share_links.html", trail=trail)
+
+    return await _stream(render)
+
+
+@bp.get("/requests/<request_id>/live")
+async def request_status(request_id: str) -> Response:
+    if g.user is not None and await request_trail(current_services(), g.user, request_id) is None:
+        abort(404, "You have no request with this id.")
+
+    async def render() -> str:
+        trail = await request_trail(current_services(), g.user, request_id)
+        return "" if trail is None else await render_template("_request_status.html", trail=trail)
 
     return await _stream(render)
 
