@@ -46,6 +46,7 @@ class Operation:
     query: type[BaseModel] | None = None
     path_model: type[BaseModel] | None = None
     authenticated: bool = True
+    body_required: bool = True
 
     @property
     def openapi_path(self) -> str:
@@ -139,7 +140,7 @@ def _operation(
     if operation.body is not None:
         schema = refs[(operation.body, "validation")]
         result["requestBody"] = {
-            "required": True,
+            "required": operation.body_required,
             "content": {"application/json": {"schema": schema}},
         }
     if operation.authenticated:

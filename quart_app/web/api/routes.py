@@ -1,11 +1,13 @@
 """JSON API v1 for scripts and services: create shares, issue and revoke links, read status.
 
 Each view translates between JSON and the service layer in ``shares``; the route table
-adds authentication, body parsing and the OpenAPI documentation."""
+adds authentication, body parsing and the OpenAPI documentation. Importing this module
+registers every operation of the API: those for requests for secrets (``request_routes``)
+join the same table."""
 
 from __future__ import annotations
 
-from quart import Blueprint, Response
+from quart import Response
 
 from ... import share_requests, share_trail, shares
 from ...links.states import LinkState
@@ -14,9 +16,10 @@ from ...storage.queries.shares import Share
 from ..context import current_services
 from ..limits import busy_deriving
 from ..pasted_links import token_in
+from . import request_routes  # noqa: F401 - its operations join the same table
 from .inputs import EventListQuery, LinkToRevoke, NewLinks, NewShare, ShareListQuery, SharePath
 from .openapi import Answer
-from .routing import ApiError, RouteTable, answer, api_user
+from .routing import ApiError, answer, api_user
 from .schemas import (
     ApiErrorBody,
     CreatedShareBody,
@@ -30,10 +33,10 @@ from .schemas import (
     share_body,
     share_detail,
 )
+from .table import bp, routes
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-routes = RouteTable(bp)
-
+# What the app and the documentation take from here: the API with every operation.
+__all__ = ["bp", "routes"]
 NO_SUCH_SHARE = "You have no share with this id."
 # Where an answer's links go next: the tools that read the document follow them, as a
 # client would.

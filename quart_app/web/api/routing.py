@@ -118,15 +118,18 @@ def _invalid(error: ValidationError, where: str) -> ApiError:
     return ApiError(422, f"The {where} is not valid.", detail)
 
 
-def _with_body(model: type[BaseModel], view: View) -> View:
+def _with_body(model: type[BaseModel], view: View, *, required: bool) -> View:
     @functools.wraps(view)
     async def wrapped(*args: Any, **kwargs: Any) -> Response:
+        sent = None if required else await request.get_data()
+        if sent == b"":  # an optional body left out: every field as it defaults
+            return await view(*args, body=model(), **kwargs)
         if not request.is_json:
             raise ApiError(415, "Send the body as JSON.", "Use 'Content-Type: application/json'.")
         # pydantic's own parser, not json.loads: it refuses invalid UTF-8, lone surrogates
         # and absurd nesting with an error rather than an exception we would have to guess.
         try:
-            body = model.model_validate_json(await request.get_data(cache=False))
+            body = model.model_validate_json(sent or await request.get_data(cache=False))
         except ValidationError as error:
             raise _invalid(error, "body") from None
         return await view(*args, body=body, **kwargs)
@@ -184,7 +187,8 @@ def _usual_answers(method: str, *, by_id: bool, body: bool, query: bool) -> dict
 class RouteTable:
     """Registers each API view on the blueprint together with its documentation, so what
     runs and what the OpenAPI document says cannot drift apart. Every view is behind
-    ``bearer_required``, and gets its parsed ``body`` or ``query`` as a keyword argument."""
+    ``bearer_required``, and gets its parsed ``body`` or ``query`` as a keyword argument (a
+    body that is not ``body_required`` may be left out: its model's defaults stand in)."""
 
     def __init__(self, blueprint: Blueprint) -> None:
         self.blueprint = blueprint
@@ -198,6 +202,7 @@ class RouteTable:
         answers: Mapping[int, Answer],
         *,
         body: type[BaseModel] | None = None,
+        body_required: bool = True,
         query: type[BaseModel] | None = None,
         path: type[BaseModel] | None = None,
     ) -> Callable[[View], View]:
@@ -217,13 +222,17 @@ class RouteTable:
             if path is not None:
                 handler = _with_path(path, every[404].description, handler)
             if body is not None:
-                handler = _with_body(body, handler)
+                handler = _with_body(body, handler, required=body_required)
             if query is not None:
                 handler = _with_query(query, handler)
             self.blueprint.add_url_rule(
                 rule, view.__name__, bearer_required(handler), methods=[method]
             )
-            self.operations.append(Operation(method, full_path, view, every, body, query, path))
+            self.operations.append(
+                Operation(
+                    method, full_path, view, every, body, query, path, body_required=body_required
+                )
+            )
             return view
 
         return register
