@@ -25,6 +25,7 @@ from hypercorn.config import Config
 from quart_app import invites, serving
 from quart_app.invites import InviteRequest
 from quart_app.resources import CHECKOUT
+from quart_app.secret_requests.reading import Reading, read_answer
 from quart_app.services import open_services
 from quart_app.serving import AddressInUse, claim_addresses, hypercorn_config
 from quart_app.storage.queries.shares import shares_page, uses_of
@@ -32,7 +33,7 @@ from quart_app.storage.queries.users import count_users, user_by_name
 
 from . import rawhttp
 from .conftest import BACKENDS, PASSWORD, fresh_database
-from .live import NOTE, ONCELINK, LiveServer, issue_links, live_server
+from .live import NOTE, ONCELINK, LiveServer, ask_for_secret, issue_links, live_server
 
 JSON = {"Accept": "application/json"}
 
@@ -83,6 +84,34 @@ async def test_twenty_links_raced_at_once_each_have_one_winner(server: LiveServe
     assert share.links_used == 20
     assert len(uses[share.id]) == 20
     assert share.note_erased  # every link used: the note is gone from the database
+
+
+async def test_two_hundred_racing_answers_to_a_request_send_one(server: LiveServer) -> None:
+    made = await ask_for_secret(server)
+    headers = {**JSON, "Content-Type": "application/json"}
+    answers = await asyncio.gather(
+        *(
+            rawhttp.request(
+                "POST", made.url, headers=headers, body=b'{"note": "answer-key %d"}' % n
+            )
+            for n in range(200)
+        )
+    )
+    assert Counter(status for status, _ in answers) == Counter({201: 1, 410: 199})
+    async with open_services(server.settings) as services:
+        owner = await user_by_name(services.db.reader, "asker")
+        assert owner is not None
+        first = await read_answer(services, owner, made.request.id)
+        second = await read_answer(services, owner, made.request.id)
+    assert first is not None
+    assert first.answer is not None
+    assert first.answer.startswith("answer-key ")
+    assert second is not None
+    assert second.reading is Reading.GONE
+    log = server.log()
+    assert "answer-key" not in log
+    assert made.url.rsplit("/", 1)[1] not in log
+    assert "/send/[redacted]" in log
 
 
 async def test_previews_never_consume(server: LiveServer) -> None:
