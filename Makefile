@@ -44,7 +44,7 @@ api-check: $(STAMP)
 # Retake the README's screenshots (docs/screenshots/*.png) with the browser tests.
 screenshots: $(STAMP) servers
 	ONCELINK_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/test_browser.py tests/test_browser_admin.py \
-		tests/test_browser_audit.py
+		tests/test_browser_audit.py tests/test_browser_requests.py
 
 bench: $(STAMP) servers
 	$(BIN)/python bench/run_all.py
