@@ -65,7 +65,6 @@ async def test_ask_send_and_read_once_with_the_list_live(
     row = page.locator("#request-table tr", has_text=LABEL)
     await expect(row).to_contain_text("Waiting")
     await problems.audit(page)
-    await screenshot(page, "dashboard-request")
     await page.evaluate("window.stillTheSamePage = true")
 
     sender = problems.watch(await (await new_context(chromium)).new_page())
