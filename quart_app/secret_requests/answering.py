@@ -81,6 +81,20 @@ def _closed_state(target: RequestTarget | None) -> LinkState | None:
 async def inspect_request(services: Services, token: str, visitor: Visitor) -> RequestView:
     """What the link's page shows, without changing it; the visit goes into the audit
     trail, after the answer."""
+    found = await _open_request(services, token, visitor)
+    if isinstance(found, RequestView):
+        return found
+    claims, target = found
+    now = services.clock()
+    services.audit.add(visitor.request_event(claims.request_id, EventKind.VIEWED, now))
+    return _ready(target, claims)
+
+
+async def _open_request(
+    services: Services, token: str, visitor: Visitor
+) -> tuple[RequestClaims, RequestTarget] | RequestView:
+    """The token's claims and the request they name, if it may still be answered; else
+    the view of why not (the database is not asked when the signature settles it)."""
     claims = request_verdict(services.signer, token)
     if isinstance(claims, LinkState):
         return RequestView(claims)
@@ -89,9 +103,7 @@ async def inspect_request(services: Services, token: str, visitor: Visitor) -> R
     if closed is not None:
         return _refused(services, claims, closed, visitor)
     assert target is not None
-    now = services.clock()
-    services.audit.add(visitor.request_event(claims.request_id, EventKind.VIEWED, now))
-    return _ready(target, claims)
+    return claims, target
 
 
 def _ready(target: RequestTarget, claims: RequestClaims, problem: str | None = None) -> RequestView:
@@ -112,14 +124,10 @@ async def answer_request(
     """Send the answer: exactly one caller per request ever gets SENT. An answer that
     cannot be sent (None: none could be read from the request) leaves the request ready,
     and the view says why."""
-    claims = request_verdict(services.signer, token)
-    if isinstance(claims, LinkState):
-        return RequestView(claims)
-    target = await requests.request_target(services.db.reader, claims.request_id)
-    closed = _closed_state(target)
-    if closed is not None:
-        return _refused(services, claims, closed, visitor)
-    assert target is not None
+    found = await _open_request(services, token, visitor)
+    if isinstance(found, RequestView):
+        return found
+    claims, target = found
     problem = UNREADABLE if answer is None else answer_problem(answer)
     if problem is not None:
         return _ready(target, claims, problem)

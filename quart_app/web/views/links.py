@@ -20,8 +20,10 @@ from ..context import current_services
 from ..limits import busy_deriving, limit_passphrase_checks, limit_redemptions
 from ..link_answers import ERRORS, VERIFIED, as_json, dead_link_pages, status_of
 from ..rendering import html, wants_json
+from ..rereading import keep_pass, pass_sent, text_sent
 
 bp = Blueprint("links", __name__)
+REVEAL_COOKIE = "reveal"
 
 
 # <path:...> so that any garbage under /connect/ still gets this page and its headers.
@@ -32,7 +34,7 @@ async def preview(token: str) -> Response:
         token,
         verified=_verified_at_the_door(token),
         visitor=current_visitor(),
-        reveal_pass=request.cookies.get(_reveal_cookie_name()),
+        reveal_pass=pass_sent(REVEAL_COOKIE),
     )
     return await _answer(view)
 
@@ -40,7 +42,7 @@ async def preview(token: str) -> Response:
 @bp.post(f"{LINK_PATH}<path:token>")
 async def redeem(token: str) -> Response:
     await limit_redemptions()
-    passphrase = await _passphrase_sent()
+    passphrase = await text_sent("passphrase")
     if passphrase:
         await limit_passphrase_checks()
     # Programs get no cookie jar to read the note again with, so nothing is kept for them.
@@ -53,51 +55,20 @@ async def redeem(token: str) -> Response:
             verified=_verified_at_the_door(token),
             visitor=current_visitor(),
             passphrase=passphrase,
-            reveal_pass=request.cookies.get(_reveal_cookie_name()),
+            reveal_pass=pass_sent(REVEAL_COOKIE),
         )
     except DerivationsBusy:
         raise busy_deriving() from None
     response = await _answer(view)
     if view.reveal_pass is not None:
-        _set_reveal_cookie(response, token, view.reveal_pass)
+        keep_pass(response, REVEAL_COOKIE, f"{LINK_PATH}{token}", view.reveal_pass)
     return response
-
-
-async def _passphrase_sent() -> str | None:
-    """The form field ``passphrase``, or a JSON body's ``{"passphrase": "..."}``; anything
-    else in a body is not a passphrase (and a link without one ignores it)."""
-    if request.is_json:
-        try:
-            body = json.loads(await request.get_data(cache=False))
-        except (ValueError, RecursionError):  # not JSON, or nested beyond reason
-            return None
-        found = body.get("passphrase") if isinstance(body, dict) else None
-        return found if isinstance(found, str) else None
-    return (await request.form).get("passphrase")
 
 
 def _verified_at_the_door(token: str) -> LinkClaims | None:
     """The claims the door checked for this very token, so it is not verified twice."""
     checked = cast(tuple[str, LinkClaims] | None, request.scope.get(VERIFIED))
     return checked[1] if checked is not None and checked[0] == token else None
-
-
-def _reveal_cookie_name() -> str:
-    # The __Secure- prefix makes browsers refuse the cookie unless it is Secure.
-    secure = current_services().settings.secure_cookies
-    return "__Secure-oncelink_reveal" if secure else "oncelink_reveal"
-
-
-def _set_reveal_cookie(response: Response, token: str, reveal_pass: str) -> None:
-    response.set_cookie(
-        _reveal_cookie_name(),
-        reveal_pass,
-        max_age=REVIEW_SECONDS,
-        path=f"{LINK_PATH}{token}",
-        secure=current_services().settings.secure_cookies,
-        httponly=True,
-        samesite="Strict",
-    )
 
 
 async def _answer(view: LinkView) -> Response:

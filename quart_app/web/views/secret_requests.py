@@ -14,11 +14,13 @@ from ...secret_requests.status import RequestTrail, request_status, request_trai
 from ..context import current_services
 from ..limits import busy_deriving, limit_passphrase_checks
 from ..rendering import html, is_htmx, page_or_fragment
+from ..rereading import keep_pass, pass_sent
 from ..sessions import login_required
 
 bp = Blueprint("secret_requests", __name__)
 
 NO_SUCH_REQUEST = "You have no request with this id."
+ANSWER_COOKIE = "answer"
 # A reading that shows no answer: its status, and what the page says about it.
 NOT_READ = {
     Reading.WAITING: (409, "Nobody has answered yet."),
@@ -63,7 +65,8 @@ async def read(request_id: str) -> Response:
         return await _page(request_id, status=status, problem=problem)
     response = await _page(request_id, got)
     if got.reveal_pass is not None:
-        _set_reveal_cookie(response, request_id, got.reveal_pass)
+        path = url_for("secret_requests.show", request_id=request_id)
+        keep_pass(response, ANSWER_COOKIE, path, got.reveal_pass)
     return response
 
 
@@ -104,25 +107,7 @@ async def _page(
 
 async def _read_again(request_id: str) -> ReadAnswer | None:
     """The answer again, for the browser that read it, while its pass lasts."""
-    reveal_pass = request.cookies.get(_reveal_cookie_name())
+    reveal_pass = pass_sent(ANSWER_COOKIE)
     if not reveal_pass:
         return None
     return await reading.read_again(current_services(), g.user, request_id, reveal_pass)
-
-
-def _reveal_cookie_name() -> str:
-    # The __Secure- prefix makes browsers refuse the cookie unless it is Secure.
-    secure = current_services().settings.secure_cookies
-    return "__Secure-oncelink_answer" if secure else "oncelink_answer"
-
-
-def _set_reveal_cookie(response: Response, request_id: str, reveal_pass: str) -> None:
-    response.set_cookie(
-        _reveal_cookie_name(),
-        reveal_pass,
-        max_age=REVIEW_SECONDS,
-        path=url_for("secret_requests.show", request_id=request_id),
-        secure=current_services().settings.secure_cookies,
-        httponly=True,
-        samesite="Strict",
-    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from quart import Blueprint, Response, request
+from quart import Blueprint, Response
 
 from ...clock import iso_utc
 from ...links.states import LinkState
@@ -19,6 +19,7 @@ from ..context import current_services
 from ..limits import limit_redemptions
 from ..link_answers import ERRORS, STATUS
 from ..rendering import html, wants_json
+from ..rereading import text_sent
 
 bp = Blueprint("send", __name__)
 
@@ -35,22 +36,9 @@ async def preview(token: str) -> Response:
 @bp.post(f"{REQUEST_PATH}<path:token>")
 async def send(token: str) -> Response:
     await limit_redemptions()
-    answer = await _answer_sent()
+    answer = await text_sent("note")
     view = await answer_request(current_services(), token, answer, current_visitor())
     return await _answer(view, answer)
-
-
-async def _answer_sent() -> str | None:
-    """The form field ``note``, or a JSON body's ``{"note": "..."}``; None if neither is
-    there to read."""
-    if request.is_json:
-        try:
-            body = json.loads(await request.get_data(cache=False))
-        except (ValueError, RecursionError):  # not JSON, or nested beyond reason
-            return None
-        found = body.get("note") if isinstance(body, dict) else None
-        return found if isinstance(found, str) else None
-    return (await request.form).get("note")
 
 
 def status_of(view: RequestView, answer: str | None = None) -> int:
