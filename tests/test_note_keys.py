@@ -1,5 +1,5 @@
-"""Notes encrypted at rest: a copy of the database reveals none, and the note keys can be
-rotated without losing a note."""
+"""Notes (and answers to requests) encrypted at rest: a copy of the database reveals none,
+and the note keys can be rotated without losing a note."""
 
 from __future__ import annotations
 
@@ -14,16 +14,19 @@ from pathlib import Path
 
 import pytest
 
+from quart_app.audit import Visitor
 from quart_app.clock import FrozenClock
 from quart_app.config import ConfigError, Settings, load_settings
 from quart_app.links.redemption import redeem_link
 from quart_app.links.states import LinkState
 from quart_app.note_keys import NoteKeyError
 from quart_app.note_rotation import Rotation, rotate_note_keys
+from quart_app.secret_requests.answering import answer_request
+from quart_app.secret_requests.reading import read_answer
 from quart_app.services import Services, build_services, start, stop
 from quart_app.storage.queries.users import User
 
-from .conftest import is_postgres, query_directly, share_for, token_of
+from .conftest import ask_for, is_postgres, query_directly, share_for, token_of
 from .live import ONCELINK
 
 NOTE = "the wifi password is hunter2"
@@ -109,6 +112,23 @@ async def test_a_note_whose_key_was_dropped_is_not_given_out_as_anything_else(
     async with services_with(settings, clock, OLD_KEY, NEW_KEY) as both:
         # The failed claim was rolled back: the link still works with the right keys.
         assert (await redeem_link(both, token_of(created.links[0].url))).note == NOTE
+
+
+async def test_an_answer_nobody_read_yet_is_kept_through_a_rotation(
+    user: User, settings: Settings, clock: FrozenClock
+) -> None:
+    async with services_with(settings, clock, OLD_KEY) as old:
+        made = await ask_for(old, user)
+        view = await answer_request(old, made.url.rsplit("/", 1)[1], NOTE, Visitor())
+        assert view.state is LinkState.SENT
+    [(answer,)] = await query_directly(settings.database, "SELECT answer FROM requests")
+    assert NOTE not in answer
+    async with services_with(settings, clock, OLD_KEY, NEW_KEY) as both:
+        assert await rotate_note_keys(both) == Rotation(rewrapped=1, encrypted=0)
+    async with services_with(settings, clock, NEW_KEY) as new:
+        read = await read_answer(new, user, made.request.id)
+    assert read is not None
+    assert read.answer == NOTE
 
 
 async def test_notes_stored_before_encryption_are_read_and_then_encrypted_by_the_rotation(

@@ -14,6 +14,8 @@ from quart.testing import QuartClient
 from quart_app.accounts import set_disabled
 from quart_app.api_tokens import create_api_token
 from quart_app.clock import FrozenClock
+from quart_app.note_keys import StoredNote
+from quart_app.secret_requests.sealing import at_rest_context
 from quart_app.services import Services
 from quart_app.shares import revoke_all_links
 from quart_app.storage.queries.users import User
@@ -61,17 +63,30 @@ async def stored(database: str) -> str:
     return repr(await query_directly(database, "SELECT * FROM requests"))
 
 
+async def kept_answers(services: Services, database: str) -> list[str]:
+    """The answers the requests' table still holds, as someone with the disk and the note
+    keys would read them (an answer sealed with a passphrase stays sealed within)."""
+    rows = await query_directly(
+        database, "SELECT id, answer, answer_key FROM requests WHERE answer IS NOT NULL"
+    )
+    return [
+        services.note_keys.open(StoredNote(answer, key), at_rest_context(request_id))
+        for request_id, answer, key in rows
+    ]
+
+
 async def test_the_owner_reads_the_answer_once_and_then_it_is_erased(
     api: ApiClient, client: QuartClient, services: Services, user: User, database: str
 ) -> None:
     request_id = await answered(client, services, user)
-    assert ANSWER in await stored(database)  # kept as notes are, until read
+    assert ANSWER not in await stored(database)  # encrypted at rest, as notes are
+    assert await kept_answers(services, database) == [ANSWER]  # until read
     first = await api.post(f"/requests/{request_id}/read")
     assert first.status_code == 200
     assert await body_of(first) == {"note": ANSWER, "answered_at": "2027-01-15T08:00:00Z"}
     again = await api.post(f"/requests/{request_id}/read")
     assert again.status_code == 410
-    assert ANSWER not in await stored(database)
+    assert await kept_answers(services, database) == []
     state = await body_of(await api.get(f"/requests/{request_id}"))
     assert (state["state"], state["read_at"]) == ("read", "2027-01-15T08:00:00Z")
 
@@ -115,7 +130,7 @@ async def test_the_browser_that_read_it_may_read_it_again_for_ten_minutes_only(
     assert "HttpOnly" in cookie
     assert "SameSite=Strict" in cookie
     assert f"Path={page}" in cookie
-    assert ANSWER not in await stored(database)  # only a copy this server cannot open
+    assert await kept_answers(services, database) == []  # only a copy this server cannot open
     clock.advance(540)
     assert ANSWER in await (await browser.get(page)).get_data(as_text=True)
     reposted = await browser.post(f"{page}/read")  # a reload of the page that showed it
@@ -134,7 +149,8 @@ async def test_a_sealed_answer_opens_only_with_its_passphrase(
     api: ApiClient, browser: Browser, services: Services, user: User, database: str
 ) -> None:
     request_id = await answered(browser.client, services, user, passphrase=PASSPHRASE)
-    assert ANSWER not in await stored(database)  # sealed as it arrived
+    [kept] = await kept_answers(services, database)
+    assert ANSWER not in kept  # sealed as it arrived, within its encryption at rest
     assert PASSPHRASE not in await stored(database)
     missing = await api.post(f"/requests/{request_id}/read")
     wrong = await api.post(f"/requests/{request_id}/read", {"passphrase": "not the one"})
@@ -176,7 +192,7 @@ async def test_revoking_an_answered_request_erases_the_answer_unread(
 ) -> None:
     request_id = await answered(client, services, user)
     assert (await api.delete(f"/requests/{request_id}")).status_code == 204
-    assert ANSWER not in await stored(database)
+    assert await kept_answers(services, database) == []
     assert (await api.post(f"/requests/{request_id}/read")).status_code == 410
     state = await body_of(await api.get(f"/requests/{request_id}"))
     assert (state["state"], state["answered_at"]) == ("revoked", "2027-01-15T08:00:00Z")
@@ -200,7 +216,7 @@ async def test_disabling_a_user_revokes_their_requests_and_erases_their_answers(
     waiting = await ask_for(services, user)
     await answered(client, services, user)
     await set_disabled(services, user.id, disabled=True)
-    assert ANSWER not in await stored(database)
+    assert await kept_answers(services, database) == []
     assert (await client.get(send_path(waiting.url))).status_code == 410
 
 

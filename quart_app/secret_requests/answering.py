@@ -15,6 +15,7 @@ from .. import audit
 from ..audit import Visitor
 from ..links.states import LinkState, request_verdict
 from ..links.tokens import RequestClaims
+from ..note_keys import StoredNote
 from ..services import Services
 from ..storage.base import Connection
 from ..storage.queries import requests
@@ -52,7 +53,7 @@ class AnswerStep:
     """One answer to a request, as its redeemer's write step."""
 
     claims: RequestClaims
-    answer: str  # as it is to be stored: sealed already, where the request asks for that
+    answer: StoredNote  # encrypted at rest, and sealed within where the request asks for that
     visitor: Visitor
 
     async def __call__(self, conn: Connection, now: float) -> Verdict:
@@ -62,7 +63,9 @@ class AnswerStep:
         if closed is not None:
             return Verdict(closed)
         assert target is not None
-        if not await requests.record_answer(conn, request_id, self.answer, now=now):
+        text, key = self.answer.text, self.answer.wrapped_key
+        assert key is not None
+        if not await requests.record_answer(conn, request_id, text, key, now=now):
             return Verdict(LinkState.USED)
         await audit.record(conn, self.visitor.request_event(request_id, EventKind.ANSWERED, now))
         return Verdict(LinkState.SENT, target.owner_id, target.owner_name)
@@ -113,7 +116,7 @@ def _ready(target: RequestTarget, claims: RequestClaims, problem: str | None = N
         label=target.label,
         instructions=target.instructions,
         expires_at=claims.expires_at,
-        sealed=target.answer_key is not None,
+        sealed=target.sealing_key is not None,
         problem=problem,
     )
 
@@ -132,9 +135,11 @@ async def answer_request(
     if problem is not None:
         return _ready(target, claims, problem)
     assert answer is not None
-    if target.answer_key is not None:
-        answer = sealing.seal(answer, target.answer_key, claims.request_id)
-    verdict = await services.redeemer.redeem(AnswerStep(claims, answer, visitor))
+    request_id = claims.request_id
+    if target.sealing_key is not None:
+        answer = sealing.seal(answer, target.sealing_key, request_id)
+    stored = services.note_keys.seal(answer, sealing.at_rest_context(request_id))
+    verdict = await services.redeemer.redeem(AnswerStep(claims, stored, visitor))
     if verdict.state is not LinkState.SENT:
         return _refused(services, claims, verdict.state, visitor)
     await services.db.announce_change(verdict.owner_id)

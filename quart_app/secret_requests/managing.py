@@ -66,7 +66,7 @@ async def create_request(
             expires_at=claims.expires_at,
             form_nonce=form_nonce,
             passphrase_kdf=kdf,
-            answer_key=public_key,
+            sealing_key=public_key,
         )
         if not made:
             assert form_nonce is not None

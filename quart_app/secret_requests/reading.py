@@ -15,6 +15,7 @@ from enum import StrEnum
 from .. import audit, reveal
 from ..audit import Visitor
 from ..links.tokens import LinkError
+from ..note_keys import StoredNote
 from ..reveal import REVIEW_SECONDS
 from ..services import Services
 from ..storage.queries import requests
@@ -64,17 +65,27 @@ async def read_answer(
     stored = await requests.stored_answer(services.db.reader, owner.id, request_id)
     if stored is None:
         return ReadAnswer(Reading.WAITING if status.state == "waiting" else Reading.GONE)
-    answer: str | None = stored.answer
+    at_rest = StoredNote(stored.answer, stored.answer_key)
+    answer = services.note_keys.open(at_rest, sealing.at_rest_context(request_id))
     if stored.passphrase_kdf is not None:
-        if not passphrase:
-            return ReadAnswer(Reading.NEEDS_PASSPHRASE)
-        async with services.derivations.turn():
-            key = await services.derivations.derive(passphrase, stored.passphrase_kdf)
-        answer = sealing.unseal(stored.answer, key, request_id)
-        if answer is None:
-            return ReadAnswer(Reading.WRONG_PASSPHRASE)
-    assert answer is not None
+        opened = await _unsealed(services, answer, stored.passphrase_kdf, passphrase, request_id)
+        if isinstance(opened, Reading):
+            return ReadAnswer(opened)
+        answer = opened
     return await _take(services, owner, request_id, answer, stored.answered_at, keep_for)
+
+
+async def _unsealed(
+    services: Services, sealed: str, kdf: str, passphrase: str | None, request_id: str
+) -> str | Reading:
+    """An answer sealed with the request's passphrase, opened with the one given; or why
+    it was not (none given, or a wrong one)."""
+    if not passphrase:
+        return Reading.NEEDS_PASSPHRASE
+    async with services.derivations.turn():
+        key = await services.derivations.derive(passphrase, kdf)
+    answer = sealing.unseal(sealed, key, request_id)
+    return Reading.WRONG_PASSPHRASE if answer is None else answer
 
 
 async def _take(

@@ -24,6 +24,12 @@ NONCE_BYTES = 12
 _CONTEXT = b"oncelink.request answer"
 
 
+def at_rest_context(request_id: str) -> str:
+    """What an answer's encryption at rest (``note_keys``) is bound to: its request, and never
+    a share's note, whose context is the share's id alone."""
+    return f"request:{request_id}"
+
+
 def public_key_of(private_key: bytes) -> bytes:
     """The public key for the private key a passphrase derived."""
     return X25519PrivateKey.from_private_bytes(private_key).public_key().public_bytes_raw()

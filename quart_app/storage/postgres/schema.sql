@@ -261,8 +261,11 @@ CREATE TABLE requests (
     -- and salt, and the X25519 public key the passphrase derives. The answer is sealed to that
     -- key when it arrives; only the passphrase opens it. The passphrase is never stored.
     passphrase_kdf text,
-    answer_key     bytea,
-    answer         text,             -- NULL until answered, and again once read or revoked
+    sealing_key    bytea,
+    -- The answer, encrypted at rest as notes are: answer_key is its data key, wrapped by a
+    -- note key. NULL until answered, and again once read or revoked.
+    answer         text,
+    answer_key     text,
     answered_at    double precision,
     read_at        double precision,
     revoked_at     double precision,

@@ -41,12 +41,13 @@ class RequestTarget:
     instructions: str
     answered: bool
     revoked: bool
-    answer_key: bytes | None  # the public key to seal the answer to, if it must be sealed
+    sealing_key: bytes | None  # the public key to seal the answer to, if it must be sealed
 
 
 @dataclass(frozen=True)
 class StoredAnswer:
-    answer: str  # sealed with the passphrase's key when passphrase_kdf is set
+    answer: str  # encrypted at rest; within, sealed with the passphrase's key if it has one
+    answer_key: str  # its data key, wrapped by a note key
     answered_at: float
     passphrase_kdf: str | None
 
@@ -61,7 +62,7 @@ class RevealedAnswer:
 
 
 _TARGET = """SELECT r.id, u.id, u.name, r.label, r.instructions, r.answered_at IS NOT NULL,
-    r.revoked_at IS NOT NULL, r.answer_key FROM requests r JOIN users u ON u.id = r.owner_id
+    r.revoked_at IS NOT NULL, r.sealing_key FROM requests r JOIN users u ON u.id = r.owner_id
     WHERE r.id = ?"""
 _COLUMNS = """seq, id, owner_id, label, instructions, created_at, expires_at, answered_at,
     read_at, revoked_at, passphrase_kdf IS NOT NULL"""
@@ -99,13 +100,13 @@ async def insert_request(
     expires_at: float,
     form_nonce: str | None = None,
     passphrase_kdf: str | None = None,
-    answer_key: bytes | None = None,
+    sealing_key: bytes | None = None,
 ) -> bool:
     """Add a request; False if the owner already has one made by a form with this nonce."""
     row = await first_row(
         conn,
         """INSERT INTO requests(id, owner_id, label, instructions, created_at, expires_at,
-                                form_nonce, passphrase_kdf, answer_key)
+                                form_nonce, passphrase_kdf, sealing_key)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (owner_id, form_nonce) DO NOTHING RETURNING seq""",
         (
@@ -117,7 +118,7 @@ async def insert_request(
             expires_at,
             form_nonce,
             passphrase_kdf,
-            answer_key,
+            sealing_key,
         ),
     )
     return row is not None
@@ -172,12 +173,15 @@ async def request_target(
     return RequestTarget(row[0], row[1], row[2], row[3], row[4], bool(row[5]), bool(row[6]), key)
 
 
-async def record_answer(conn: Connection, request_id: str, answer: str, *, now: float) -> bool:
-    """Store the answer. True for exactly one caller per request, ever."""
+async def record_answer(
+    conn: Connection, request_id: str, answer: str, answer_key: str, *, now: float
+) -> bool:
+    """Store the answer, encrypted, and its wrapped data key. True for exactly one caller per
+    request, ever."""
     cursor = await conn.execute(
-        """UPDATE requests SET answer = ?, answered_at = ?
+        """UPDATE requests SET answer = ?, answer_key = ?, answered_at = ?
            WHERE id = ? AND answered_at IS NULL AND revoked_at IS NULL""",
-        (answer, now, request_id),
+        (answer, answer_key, now, request_id),
     )
     return cursor.rowcount == 1
 
@@ -186,11 +190,11 @@ async def stored_answer(conn: Connection, owner_id: int, request_id: str) -> Sto
     """The answer waiting to be read, if there is one."""
     row = await first_row(
         conn,
-        """SELECT answer, answered_at, passphrase_kdf FROM requests
+        """SELECT answer, answer_key, answered_at, passphrase_kdf FROM requests
            WHERE id = ? AND owner_id = ? AND answer IS NOT NULL""",
         (request_id, owner_id),
     )
-    return None if row is None else StoredAnswer(row[0], row[1], row[2])
+    return None if row is None else StoredAnswer(row[0], row[1], row[2], row[3])
 
 
 async def take_answer(
@@ -199,7 +203,8 @@ async def take_answer(
     """Erase the answer as read, keeping the browser's sealed ``copy`` until ``until``. True
     for exactly one caller: whoever reads it first."""
     cursor = await conn.execute(
-        """UPDATE requests SET answer = NULL, read_at = ?, reveal_copy = ?, reveal_until = ?
+        """UPDATE requests SET answer = NULL, answer_key = NULL, read_at = ?, reveal_copy = ?,
+               reveal_until = ?
            WHERE id = ? AND answer IS NOT NULL""",
         (now, copy, until, request_id),
     )
@@ -223,7 +228,8 @@ async def revoke_request(
 ) -> None:
     """Erase the answer and every copy of it; with ``revoke``, the request is revoked too."""
     await conn.execute(
-        """UPDATE requests SET answer = NULL, reveal_copy = NULL, reveal_until = NULL,
+        """UPDATE requests SET answer = NULL, answer_key = NULL, reveal_copy = NULL,
+               reveal_until = NULL,
                revoked_at = CASE WHEN ? = 1 THEN coalesce(revoked_at, ?) ELSE revoked_at END
            WHERE id = ? AND owner_id = ?""",
         (int(revoke), now, request_id, owner_id),
@@ -251,7 +257,8 @@ async def revoke_waiting_requests(conn: Connection, owner_id: int, *, now: float
 async def erase_every_answer(conn: Connection, owner_id: int) -> None:
     """Erase the owner's unread answers and the copies kept for re-reading them."""
     await conn.execute(
-        """UPDATE requests SET answer = NULL, reveal_copy = NULL, reveal_until = NULL
+        """UPDATE requests SET answer = NULL, answer_key = NULL, reveal_copy = NULL,
+               reveal_until = NULL
            WHERE owner_id = ? AND (answer IS NOT NULL OR reveal_copy IS NOT NULL)""",
         (owner_id,),
     )

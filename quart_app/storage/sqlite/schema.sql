@@ -289,8 +289,11 @@ CREATE TABLE requests (
     -- and salt, and the X25519 public key the passphrase derives. The answer is sealed to that
     -- key when it arrives; only the passphrase opens it. The passphrase is never stored.
     passphrase_kdf TEXT,
-    answer_key     BLOB,
-    answer         TEXT,                 -- NULL until answered, and again once read or revoked
+    sealing_key    BLOB,
+    -- The answer, encrypted at rest as notes are: answer_key is its data key, wrapped by a
+    -- note key. NULL until answered, and again once read or revoked.
+    answer         TEXT,
+    answer_key     TEXT,
     answered_at    REAL,
     read_at        REAL,
     revoked_at     REAL,
