@@ -32,7 +32,7 @@ async def ask(page: Page, label: str, *, passphrase: str = "") -> str:
     await page.get_by_label("Instructions").fill(INSTRUCTIONS)
     if passphrase:
         await page.get_by_text("Seal the answer with a passphrase").click()
-        await page.locator("#ask-passphrase").fill(passphrase)
+        await page.get_by_label("Phrase to seal the answer with").fill(passphrase)
     await page.get_by_role("button", name="Create request link").click()
     link = page.get_by_role("textbox", name="Request link")
     await expect(link).to_be_visible()
