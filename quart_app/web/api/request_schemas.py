@@ -28,8 +28,11 @@ class NewRequest(_Body):
         None,
         description="Shown to the sender as written.",
         json_schema_extra={"maxLength": MAX_INSTRUCTIONS_CHARS},
+        examples=["The one for the EU cluster, please."],
     )
-    ttl: Ttl = Field(None, description=TTL_TEXT + "the server's DEFAULT_TTL (1 hour).")
+    ttl: Ttl = Field(
+        None, description=TTL_TEXT + "the server's DEFAULT_TTL (1 hour).", examples=[86400]
+    )
     passphrase: str | None = Field(
         None,
         description=(
