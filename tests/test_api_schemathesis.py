@@ -4,10 +4,10 @@ real `oncelink serve` with SQLite, with a fixed seed. A small budget here; `make
 sets ONCELINK_API_CHECK_EXAMPLES=1000 for the thorough pass before a release.
 
 The settings are in schemathesis.toml; this adds what only a running server knows: a token,
-and real shares, links and webhooks for the tool to pick from (its "dictionaries"). An
-operation added to the document is in the run by itself; if it takes an id this gives no
-value for, the run reports "missing test data" and fails until a dictionary here gives it
-real ones."""
+and real shares, links, webhooks and requests for secrets for the tool to pick from (its
+"dictionaries"). An operation added to the document is in the run by itself; if it takes an
+id this gives no value for, the run reports "missing test data" and fails until a dictionary
+here gives it real ones."""
 
 from __future__ import annotations
 
@@ -62,6 +62,19 @@ def create_webhook(http: httpx.Client) -> str:
     return webhook_id
 
 
+def create_requests(http: httpx.Client, base_url: str) -> list[str]:
+    """Two requests for secrets: one waiting for its answer, one answered; their ids."""
+    ids = []
+    for answer in (None, "hunter2"):
+        created = http.post("/api/v1/requests", json={"label": "a key"})
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["id"])
+        if answer is not None:
+            send_path = created.json()["url"].removeprefix(base_url)
+            assert http.post(send_path, json={"note": answer}).status_code == 201
+    return ids
+
+
 def test_schemathesis_finds_the_api_true_to_its_document(tmp_path: Path) -> None:
     instance = tmp_path / "instance"
     token = make_token(instance, str(instance / "oncelink.sqlite3"), "ada")
@@ -72,6 +85,8 @@ def test_schemathesis_finds_the_api_true_to_its_document(tmp_path: Path) -> None
     ):
         kept, revocable = create_share(http), create_share(http)
         webhook, deletable_webhook = create_webhook(http), create_webhook(http)
+        requests = create_requests(http, server.base_url)
+        revocable_requests = create_requests(http, server.base_url)
         config = tmp_path / "schemathesis.toml"
         config.write_text(
             configuration(
@@ -81,6 +96,8 @@ def test_schemathesis_finds_the_api_true_to_its_document(tmp_path: Path) -> None
                     "links": [link["url"] for link in kept["links"]],
                     "webhooks": [webhook],
                     "deletable_webhooks": [deletable_webhook],
+                    "requests": requests,
+                    "revocable_requests": revocable_requests,
                 }
             )
         )

@@ -71,7 +71,6 @@ async def test_requests_are_listed_newest_first_a_page_at_a_time(api: ApiClient)
     ]
     first = await body_of(await api.get("/requests?limit=2"))
     assert [request["id"] for request in first["requests"]] == ids[:0:-1]
-    assert first["next_cursor"] == ids[1]
     second = await body_of(await api.get(f"/requests?limit=2&cursor={first['next_cursor']}"))
     assert ([request["id"] for request in second["requests"]], second["next_cursor"]) == (
         [ids[0]],

@@ -22,6 +22,7 @@ from .request_schemas import (
     RequestBody,
     RequestList,
     RequestListQuery,
+    RequestPath,
     created_request_body,
     request_body,
 )
@@ -79,15 +80,9 @@ async def list_requests(query: RequestListQuery) -> Response:
 
     Newest first, a page at a time: pass `next_cursor` as `cursor` for the next page."""
     services, user = current_services(), api_user()
-    before = None
-    if query.cursor is not None:
-        last_seen = await status.request_status(services, user, query.cursor)
-        if last_seen is None:
-            raise ApiError(422, "The query is not valid.", {"cursor": "Not a cursor of this list."})
-        before = last_seen.request.seq
-    rows = await status.list_requests(services, user, limit=query.limit + 1, before=before)
+    rows = await status.list_requests(services, user, limit=query.limit + 1, before=query.cursor)
     page = rows[: query.limit]
-    next_cursor = page[-1].request.id if len(rows) > query.limit else None
+    next_cursor = str(page[-1].request.seq) if len(rows) > query.limit else None
     bodies = [request_body(row) for row in page]
     return answer(RequestList(requests=bodies, next_cursor=next_cursor))
 
@@ -96,6 +91,7 @@ async def list_requests(query: RequestListQuery) -> Response:
     "GET",
     "/requests/<request_id>",
     {200: Answer("The request's state.", RequestBody), 404: NOT_YOURS},
+    path=RequestPath,
 )
 async def get_request(request_id: str) -> Response:
     """Read a request's state
@@ -126,6 +122,7 @@ async def get_request(request_id: str) -> Response:
     },
     body=ReadRequest,
     body_required=False,
+    path=RequestPath,
 )
 async def read_answer(request_id: str, body: ReadRequest) -> Response:
     """Read the answer
@@ -155,6 +152,7 @@ async def read_answer(request_id: str, body: ReadRequest) -> Response:
     "DELETE",
     "/requests/<request_id>",
     {204: Answer("The request is revoked (or was closed already)."), 404: NOT_YOURS},
+    path=RequestPath,
 )
 async def revoke_request(request_id: str) -> Response:
     """Revoke a request

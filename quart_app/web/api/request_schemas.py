@@ -4,42 +4,78 @@ promises. The limits they show are ``secret_requests.asking``'s, which it enforc
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from ...clock import iso_utc
-from ...passphrases import MAX_CHARS as MAX_PASSPHRASE_CHARS
-from ...passphrases import MIN_CHARS as MIN_PASSPHRASE_CHARS
 from ...secret_requests.asking import MAX_INSTRUCTIONS_CHARS
 from ...secret_requests.managing import CreatedRequest
 from ...secret_requests.status import RequestStateName, RequestStatus
 from ...share_requests import MAX_LABEL_CHARS
-from .inputs import TTL_TEXT, QueryNumber, Ttl, _Body
+from ...shares import SHARE_ID_PATTERN
+from .inputs import (
+    Cursor,
+    QueryNumber,
+    Ttl,
+    _Body,
+    _documented,
+    _is_nul,
+    _not_blank,
+    _passphrase,
+    _Query,
+)
+from .patterns import anchored, none_of
 from .schemas import Timestamp, _Answer
+
+
+def _label() -> JsonDict:
+    return {"minLength": 1, "maxLength": MAX_LABEL_CHARS, "pattern": _not_blank(_is_nul)}
+
+
+def _instructions() -> JsonDict:
+    return {"maxLength": MAX_INSTRUCTIONS_CHARS, "pattern": anchored(none_of(_is_nul) + "*")}
 
 
 class NewRequest(_Body):
     """What to ask someone for: they get a one-time link to send it with."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"label": "staging database password"},
+                {
+                    "label": "API key for the billing service",
+                    "instructions": "The one for the EU cluster, please.",
+                    "ttl": 86400,
+                    "passphrase": "orange harbour lights",
+                },
+            ]
+        }
+    )
+
     label: str = Field(
-        description="What you need, such as “staging database password”; shown to the sender.",
-        json_schema_extra={"minLength": 1, "maxLength": MAX_LABEL_CHARS},
-        examples=["staging database password"],
+        description=(
+            "What you need, such as “staging database password”: up to 200 characters, not "
+            "only spaces, no NUL character; shown to the sender. Spaces around it are trimmed."
+        ),
+        json_schema_extra=_documented(_label),
     )
     instructions: str | None = Field(
         None,
-        description="Shown to the sender as written.",
-        json_schema_extra={"maxLength": MAX_INSTRUCTIONS_CHARS},
-        examples=["The one for the EU cluster, please."],
+        description="Shown to the sender as written: up to 2000 characters, no NUL character.",
+        json_schema_extra=_documented(_instructions),
     )
     ttl: Ttl = Field(
-        None, description=TTL_TEXT + "the server's DEFAULT_TTL (1 hour).", examples=[86400]
+        None,
+        description="Seconds the request's link lives: 300 up to the server's MAX_TTL "
+        "(30 days unless configured). Omitted or null: the server's DEFAULT_TTL (1 hour).",
     )
     passphrase: str | None = Field(
         None,
         description=(
-            "The answer is then sealed so that only this passphrase opens it; oncelink never "
-            "stores it. Send it with each read of the answer."
+            "The answer is then sealed so that only this passphrase (8 to 128 characters) "
+            "opens it; oncelink never stores it. Send it with each read of the answer."
         ),
-        json_schema_extra={"minLength": MIN_PASSPHRASE_CHARS, "maxLength": MAX_PASSPHRASE_CHARS},
+        json_schema_extra=_documented(_passphrase),
     )
 
 
@@ -72,22 +108,36 @@ class RequestList(_Answer):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: none.")
 
 
-class RequestListQuery(BaseModel):
-    """Query parameters of the request list, as strings from the query string."""
+class RequestListQuery(_Query):
+    """Query parameters of the request list."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    cursor: str | None = Field(None, description="`next_cursor` of the previous page.")
+    cursor: Cursor | None = Field(None, description="`next_cursor` of the previous page.")
     limit: QueryNumber = Field(20, ge=1, le=100, description="Requests per page.")
+
+
+class RequestPath(BaseModel):
+    """The path of a request."""
+
+    request_id: str = Field(
+        description="The request's id, as `POST /api/v1/requests` answered it.",
+        pattern=anchored(SHARE_ID_PATTERN),  # made as share ids are
+        examples=["Xk2pR7vQw3nL9aBc"],
+    )
 
 
 class ReadRequest(_Body):
     """Optional: the passphrase, for an answer sealed with one."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{}, {"passphrase": "orange harbour"}]}
+    )
+
     passphrase: str | None = Field(
         None,
-        description="The request's passphrase, if it was made with one.",
-        json_schema_extra={"maxLength": MAX_PASSPHRASE_CHARS},
+        description=(
+            "The request's passphrase, if it was made with one (ignored otherwise); a wrong "
+            "one is 403, and erases nothing."
+        ),
     )
 
 
