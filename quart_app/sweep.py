@@ -18,8 +18,7 @@ from . import notifications
 from .notifications import Notice, NoticeType
 from .services import Services
 from .storage.base import Connection
-from .storage.queries import attempts, events, invites, ledger, outbox, requests, reveals
-from .storage.queries import sessions
+from .storage.queries import attempts, events, invites, ledger, outbox, requests, reveals, sessions
 from .storage.queries import shares as queries
 
 # A ledger row may go once its token can no longer verify: MAX_TTL after use, and a margin.
