@@ -17,7 +17,7 @@ from quart_app.services import Services
 from quart_app.storage.queries.users import User
 from quart_app.sweep import sweep
 
-from .conftest import share_for, token_of
+from .conftest import ask_for, send_path, share_for, token_of
 from .receivers import WebhookReceiver
 
 NOTE = "the vault code is 7261"
@@ -96,6 +96,28 @@ async def test_every_event_reaches_the_receiver_signed_and_verifiable(
     assert expired["data"]["share_id"] == left.share.id
     assert all(body["timestamp"].endswith("Z") for body in bodies)
     assert len({r.message_id for r in receiver.received}) == len(receiver.received)
+
+
+async def test_an_answered_request_is_told_by_its_id_and_label_and_never_its_answer(
+    services: Services, user: User, client: QuartClient, receiver: WebhookReceiver
+) -> None:
+    secret = await hook(services, user, receiver, CHOSEN_TYPES)
+    made = await ask_for(services, user, "staging database password")
+    path = send_path(made.url)
+    await client.get(path, headers=BROWSER)  # a request's view is told nobody
+    await client.post(path, form={"note": NOTE}, headers=BROWSER)
+    await client.post(path, form={"note": "another"}, headers=BROWSER)  # refused: nor that
+    [body] = await delivered(services, receiver, secret)
+    assert body["type"] == "request.answered"
+    assert body["data"] == {
+        "request_id": made.request.id,
+        "label": "staging database password",
+        "address": None,  # the test client has no address
+        "user_agent": BROWSER["User-Agent"],
+    }
+    sent = b"".join(r.body + repr(r.headers).encode() for r in receiver.received)
+    for kept_secret in (NOTE, path.rsplit("/", 1)[1]):
+        assert kept_secret.encode() not in sent
 
 
 async def test_no_note_token_or_passphrase_is_ever_sent(

@@ -6,8 +6,8 @@ The audit trail is the way in: ``audit.record`` hands every event to ``enqueue_e
 turns those ``_OF_EVENT`` names into notices (a grant that used a share's last link is also
 ``share.exhausted``). Only what is no event goes around it: ``share.expired``, which the sweep
 finds when it closes a share, and test events. A new kind of event is told by naming it in
-``_OF_EVENT``; an event about something other than a share's link (a request's answer) also
-needs its owner found, as ``outbox.insert_notice`` finds a share's."""
+``_OF_EVENT``. Of a request for a secret's events, only its answer is told
+(``request.answered``), to the request's owner, with its id and label."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Iterable
 
 from ..storage.base import Connection
-from ..storage.queries import outbox
+from ..storage.queries import outbox, requests
 from ..storage.queries.events import FOLD_SECONDS, NO_LINK, EventKind, NewEvent
 from ..storage.queries.outbox import NewNotice
 from .types import Notice, NoticeType
@@ -55,6 +55,10 @@ def new_notice(notice: Notice) -> NewNotice:
 async def enqueue_events(conn: Connection, events: Iterable[NewEvent]) -> None:
     """The notices the audit trail's events call for."""
     for event in events:
+        if event.share_id is None:  # an event of a request for a secret
+            if event.kind is EventKind.ANSWERED:
+                await _enqueue_answered(conn, event)
+            continue
         notice_type = _OF_EVENT.get(event.kind)
         if notice_type is None:
             continue
@@ -71,10 +75,28 @@ async def enqueue_events(conn: Connection, events: Iterable[NewEvent]) -> None:
             await enqueue(conn, notice)
 
 
+async def _enqueue_answered(conn: Connection, event: NewEvent) -> None:
+    """``request.answered``, for the request's owner: the request's id and label, and what
+    was known of the sender; never the answer."""
+    assert event.request_id is not None
+    found = await requests.owner_and_label(conn, event.request_id)
+    if found is None:
+        return
+    owner_id, label = found
+    data = {
+        "request_id": event.request_id,
+        "label": label,
+        "address": event.address,
+        "user_agent": event.user_agent,
+    }
+    await enqueue(conn, Notice(NoticeType.REQUEST_ANSWERED, event.at, data=data), owner_id)
+
+
 async def _first_in_slot(conn: Connection, event: NewEvent) -> bool:
     seconds = _ONCE_PER_SLOT[event.kind]
     slot = int(event.at // seconds) if seconds else 0
     notice_type = _OF_EVENT[event.kind]
+    assert event.share_id is not None
     return await outbox.mark_once(
         conn, event.share_id, event.link, notice_type.value, slot, bit=notice_type.bit, at=event.at
     )

@@ -273,6 +273,12 @@ async def delete_expired_reveals(conn: Connection, *, now: float) -> int:
     return cursor.rowcount
 
 
+async def owner_and_label(conn: Connection, request_id: str) -> tuple[int, str] | None:
+    """Whose request it is, and what it asks for."""
+    row = await first_row(conn, "SELECT owner_id, label FROM requests WHERE id = ?", (request_id,))
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
 async def owners_of(conn: Connection, request_ids: Iterable[str]) -> set[int]:
     ids = list(request_ids)
     if not ids:
