@@ -326,10 +326,13 @@ async def test_a_server_stops_at_once_with_idle_keep_alive_clients(tmp_path: Pat
             assert (await connection.request("GET", "/connect/garbage"))[0] == 404
         server.process.send_signal(signal.SIGINT)
         started = time.monotonic()
-        await asyncio.to_thread(server.process.wait, 10)
-    assert time.monotonic() - started < 2
-    for connection in idle:
-        await connection.close()
+        try:
+            await asyncio.to_thread(server.process.wait, 10)
+        finally:
+            for connection in idle:
+                await connection.close()
+    # Well under the 5 s either timeout would take, with room for a loaded machine.
+    assert time.monotonic() - started < 3.5
 
 
 def test_workers_run_uvloop_where_it_is_installed(tmp_path: Path) -> None:
