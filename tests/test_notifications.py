@@ -109,11 +109,15 @@ async def test_an_answered_request_is_told_by_its_id_and_label_and_never_its_ans
     await client.post(path, form={"note": "another"}, headers=BROWSER)  # refused: nor that
     [body] = await delivered(services, receiver, secret)
     assert body["type"] == "request.answered"
+    # The fields every event's data has, those of a link null; and the request's id.
     assert body["data"] == {
-        "request_id": made.request.id,
+        "share_id": None,
         "label": "staging database password",
+        "link": None,
+        "recipient": None,
         "address": None,  # the test client has no address
         "user_agent": BROWSER["User-Agent"],
+        "request_id": made.request.id,
     }
     sent = b"".join(r.body + repr(r.headers).encode() for r in receiver.received)
     for kept_secret in (NOTE, path.rsplit("/", 1)[1]):

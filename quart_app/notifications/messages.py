@@ -17,24 +17,21 @@ from .types import NoticeType
 SLACK_HOSTS = ("hooks.slack.com",)
 # Teams' incoming webhooks (connectors) and the Workflows that replace them.
 TEAMS_HOST_ENDINGS = (".webhook.office.com", ".logic.azure.com", ".api.powerplatform.com")
-TEST_DATA = {
-    "share_id": None,
-    "label": "A test event from oncelink",
-    "link": None,
-    "recipient": None,
-    "address": None,
-    "user_agent": None,
-}
+# The fields of every event's data, in this order: null where they do not apply (a request
+# for a secret's event has no share, link or recipient; it adds its ``request_id``).
+DATA_FIELDS = ("share_id", "label", "link", "recipient", "address", "user_agent")
+TEST_DATA = {**dict.fromkeys(DATA_FIELDS), "label": "A test event from oncelink"}
 
 
 def event_data(due: Due) -> dict[str, Any]:
     """The body's ``data``: for a notice about a share, its id and label, the link's number
-    and recipient, then what was known at the event (address, user agent)."""
+    and recipient, then what was known at the event (address, user agent); every one of
+    ``DATA_FIELDS``, whatever the notice."""
     known: dict[str, Any] = json.loads(due.data)
     if due.type == NoticeType.TEST:
         return dict(TEST_DATA)
     if due.share_id is None:
-        return known
+        return {**dict.fromkeys(DATA_FIELDS), **known}
     names = json.loads(due.recipients) if due.recipients else []
     recipient = names[due.link - 1] if due.link and 0 < due.link <= len(names) else None
     return {
