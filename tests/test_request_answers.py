@@ -174,6 +174,7 @@ async def test_reading_before_an_answer_or_after_the_link_expired_unanswered(
     clock.advance(301)
     late = await api.post(f"/requests/{waiting.request.id}/read")
     assert late.status_code == 410
+    assert "nobody answered in time" in (await body_of(late))["error"]
     assert (await body_of(await api.get(f"/requests/{waiting.request.id}")))["state"] == "expired"
 
 

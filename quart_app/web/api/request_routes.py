@@ -35,7 +35,10 @@ NOT_YOURS = Answer(NO_SUCH_REQUEST, ApiErrorBody)
 # Why an answer cannot be read: status and message.
 READ_REFUSALS = {
     Reading.WAITING: (409, "Nobody has answered this request yet."),
-    Reading.GONE: (410, "There is no answer to read: it was read already, or revoked."),
+    Reading.GONE: (
+        410,
+        "There is no answer to read: it was read already or revoked, or nobody answered in time.",
+    ),
     Reading.NEEDS_PASSPHRASE: (403, "This answer is sealed: send its passphrase."),
     Reading.WRONG_PASSPHRASE: (403, "Wrong passphrase."),
 }

@@ -24,7 +24,10 @@ ANSWER_COOKIE = "answer"
 # A reading that shows no answer: its status, and what the page says about it.
 NOT_READ = {
     Reading.WAITING: (409, "Nobody has answered yet."),
-    Reading.GONE: (410, "There is no answer to read any more: it was read already, or revoked."),
+    Reading.GONE: (
+        410,
+        "There is no answer to read: it was read already or revoked, or nobody answered in time.",
+    ),
     Reading.NEEDS_PASSPHRASE: (403, "Type the passphrase you chose for this request."),
     Reading.WRONG_PASSPHRASE: (403, "Wrong passphrase. Nothing was erased: try again."),
 }
