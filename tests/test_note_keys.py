@@ -18,7 +18,7 @@ from quart_app.audit import Visitor
 from quart_app.clock import FrozenClock
 from quart_app.config import ConfigError, Settings, load_settings
 from quart_app.links.redemption import redeem_link
-from quart_app.links.states import LinkState
+from quart_app.links.states import LinkState, LinkView
 from quart_app.note_keys import NoteKeyError
 from quart_app.note_rotation import Rotation, rotate_note_keys
 from quart_app.secret_requests.answering import answer_request
@@ -129,6 +129,26 @@ async def test_an_answer_nobody_read_yet_is_kept_through_a_rotation(
         read = await read_answer(new, user, made.request.id)
     assert read is not None
     assert read.answer == NOTE
+
+
+async def test_a_note_that_cannot_be_opened_fails_its_own_claim_and_no_other(
+    user: User, settings: Settings, clock: FrozenClock
+) -> None:
+    async with services_with(settings, clock, OLD_KEY) as old:
+        lost = await share_for(old, user, note="under a dropped key")
+    async with services_with(settings, clock, NEW_KEY) as new:
+        kept = await share_for(new, user, note=NOTE)
+        # Claimed at once: on SQLite both go into one group commit.
+        failed, granted = await asyncio.gather(
+            redeem_link(new, token_of(lost.links[0].url)),
+            redeem_link(new, token_of(kept.links[0].url)),
+            return_exceptions=True,
+        )
+        assert isinstance(failed, NoteKeyError)
+        assert isinstance(granted, LinkView)
+        assert granted.note == NOTE
+    async with services_with(settings, clock, OLD_KEY, NEW_KEY) as both:
+        assert (await redeem_link(both, token_of(lost.links[0].url))).note == "under a dropped key"
 
 
 async def test_notes_stored_before_encryption_are_read_and_then_encrypted_by_the_rotation(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from .. import audit, reveal
 from ..audit import Visitor
-from ..note_keys import NoteKeys, StoredNote
+from ..note_keys import NoteKeyError, NoteKeys, StoredNote
 from ..passphrases import MAX_ATTEMPTS
 from ..services import Services
 from ..storage.base import Connection
@@ -39,6 +39,9 @@ class Redemption:
     used_at: float = 0.0
     seal_key: bytes | None = None  # set when a sealed copy was kept for re-viewing
     lock: Lock | None = None
+    # The note could not be opened (its note key is gone): nothing was written for this
+    # claim, and its caller raises this once the others of its batch are committed.
+    fault: NoteKeyError | None = None
 
     @property
     def granted(self) -> bool:
@@ -79,15 +82,21 @@ class Claim:
         # even if that attempt was the last, unless the link locked meanwhile.
         if locked and self.opened_note is None:
             return Redemption(LinkState.LOCKED)
+        try:
+            # Opened before anything is written: a note that cannot be opened leaves the
+            # link as it was, and fails this claim alone, not the others of its batch.
+            stored_note = self._note(target)
+        except NoteKeyError as error:
+            return Redemption(LinkState.READY, fault=error)
         if target.passphrase_kdf is not None and self.opened_note is None:
-            return await self._lock_of(conn, target, now)
+            return await self._lock_of(conn, target, now, stored_note)
         if not await ledger.claim(conn, jti, share_id, now=now, revoke=False):
             return Redemption(closed_state(await ledger.ledger_entry(conn, jti)))
         await ledger.count_use(conn, share_id, revoked=False, now=now)
         await audit.record(
             conn, self.visitor.event(share_id, link_number(self.claims), EventKind.GRANTED, now)
         )
-        note = self._note(target) if self.opened_note is None else self.opened_note
+        note = stored_note if self.opened_note is None else self.opened_note
         granted = Redemption(
             LinkState.GRANTED, target.owner_id, target.owner_name, note=note, used_at=now
         )
@@ -97,7 +106,9 @@ class Claim:
         await reveals.insert_reveal(conn, jti, sealed.blob, until=now + self.keep_for)
         return replace(granted, seal_key=sealed.key)
 
-    async def _lock_of(self, conn: Connection, target: LinkTarget, now: float) -> Redemption:
+    async def _lock_of(
+        self, conn: Connection, target: LinkTarget, now: float, sealed_note: str
+    ) -> Redemption:
         """The lock to open; with a passphrase to try, this attempt is counted first, so
         no more key derivations run for the link than it has attempts."""
         ready = Redemption(LinkState.READY, target.owner_id, target.owner_name)
@@ -110,7 +121,7 @@ class Claim:
         if attempt is None:
             return Redemption(LinkState.LOCKED)
         assert target.passphrase_kdf is not None
-        lock = Lock(MAX_ATTEMPTS - attempt, target.passphrase_kdf, self._note(target), attempt)
+        lock = Lock(MAX_ATTEMPTS - attempt, target.passphrase_kdf, sealed_note, attempt)
         return replace(ready, lock=lock)
 
     def _note(self, target: LinkTarget) -> str:
@@ -165,6 +176,8 @@ async def _view_of(
     services: Services, token: str, claim: Claim, verdict: Redemption, reveal_pass: str | None
 ) -> LinkView:
     claims = claim.claims
+    if verdict.fault is not None:
+        raise verdict.fault
     if verdict.state is LinkState.READY:
         assert verdict.lock is not None
         return LinkView(
