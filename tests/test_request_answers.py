@@ -135,6 +135,8 @@ async def test_the_browser_that_read_it_may_read_it_again_for_ten_minutes_only(
     assert ANSWER in await (await browser.get(page)).get_data(as_text=True)
     reposted = await browser.post(f"{page}/read")  # a reload of the page that showed it
     assert ANSWER in await reposted.get_data(as_text=True)
+    reloaded = await browser.get(f"{page}/read")  # a reload that does not send the form again
+    assert (reloaded.status_code, reloaded.headers["Location"]) == (303, page)
     # The same user in another browser (no pass) is told it was read.
     elsewhere = await log_in(app.test_client())
     assert ANSWER not in await (await elsewhere.get(page)).get_data(as_text=True)

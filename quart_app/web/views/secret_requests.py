@@ -46,6 +46,14 @@ async def show(request_id: str) -> Response:
     return await _page(request_id, await _read_again(request_id))
 
 
+@bp.get("/requests/<request_id>/read")
+@login_required
+async def read_again(request_id: str) -> BaseResponse:
+    """The address the answer was shown at, loaded again (a browser may reload it as a GET):
+    the request's page, which shows the answer again in this browser while it may."""
+    return redirect(url_for("secret_requests.show", request_id=request_id), 303)
+
+
 @bp.post("/requests/<request_id>/read")
 @login_required
 async def read(request_id: str) -> Response:
