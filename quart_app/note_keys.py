@@ -42,6 +42,14 @@ class StoredNote:
     wrapped_key: str | None
 
 
+@dataclass(frozen=True)
+class SealedNote:
+    """A note as these keys seal it: its ciphertext, and its data key wrapped."""
+
+    text: str
+    wrapped_key: str
+
+
 class NoteKeys:
     """The instance's note keys: the newest wraps, each opens what it wrapped."""
 
@@ -52,11 +60,11 @@ class NoteKeys:
         self._by_id = {_key_id(key): AESGCM(key) for key in derived}
         self.newest_id = _key_id(derived[-1])
 
-    def seal(self, note: str, share_id: str) -> StoredNote:
+    def seal(self, note: str, share_id: str) -> SealedNote:
         """The note encrypted under a fresh data key, wrapped by the newest note key."""
         data_key = AESGCM.generate_key(bit_length=256)
         text = _encrypt(AESGCM(data_key), note.encode(), share_id)
-        return StoredNote(text, self._wrap(data_key, share_id))
+        return SealedNote(text, self._wrap(data_key, share_id))
 
     def open(self, stored: StoredNote, share_id: str) -> str:
         """The note; raises ``NoteKeyError`` if its key is not among the note keys."""
@@ -65,7 +73,7 @@ class NoteKeys:
         data_key = self._unwrap(stored.wrapped_key, share_id)
         return _decrypt(AESGCM(data_key), stored.text, share_id).decode()
 
-    def rewrapped(self, stored: StoredNote, share_id: str) -> StoredNote | None:
+    def rewrapped(self, stored: StoredNote, share_id: str) -> SealedNote | None:
         """The note with its data key wrapped by the newest note key (and encrypted, if it
         was stored before notes were); None if it is so already."""
         if stored.wrapped_key is None:
@@ -73,7 +81,7 @@ class NoteKeys:
         if stored.wrapped_key.startswith(self.newest_id + _SEPARATOR):
             return None
         data_key = self._unwrap(stored.wrapped_key, share_id)
-        return StoredNote(stored.text, self._wrap(data_key, share_id))
+        return SealedNote(stored.text, self._wrap(data_key, share_id))
 
     def _wrap(self, data_key: bytes, share_id: str) -> str:
         wrapping = self._by_id[self.newest_id]

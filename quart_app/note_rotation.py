@@ -50,7 +50,6 @@ async def _rotate_notes(services: Services) -> Rotation:
             new = services.note_keys.rewrapped(StoredNote(row.note, row.note_key), row.share_id)
             if new is None:
                 continue
-            assert new.wrapped_key is not None
             await notes.replace_note(conn, row.share_id, new.text, new.wrapped_key)
             rewrapped += row.note_key is not None
             encrypted += row.note_key is None
@@ -71,7 +70,6 @@ async def _rotate_answers(services: Services) -> int:
             new = services.note_keys.rewrapped(stored, at_rest_context(row.request_id))
             if new is None:
                 continue
-            assert new.wrapped_key is not None
             await notes.replace_answer_key(conn, row.request_id, new.wrapped_key)
             rewrapped += 1
     return rewrapped

@@ -15,7 +15,7 @@ from .. import audit
 from ..audit import Visitor
 from ..links.states import LinkState, request_verdict
 from ..links.tokens import RequestClaims
-from ..note_keys import StoredNote
+from ..note_keys import SealedNote
 from ..services import Services
 from ..storage.base import Connection
 from ..storage.queries import requests
@@ -53,7 +53,7 @@ class AnswerStep:
     """One answer to a request, as its redeemer's write step."""
 
     claims: RequestClaims
-    answer: StoredNote  # encrypted at rest, and sealed within where the request asks for that
+    answer: SealedNote  # encrypted at rest, and sealed within where the request asks for that
     visitor: Visitor
 
     async def __call__(self, conn: Connection, now: float) -> Verdict:
@@ -64,7 +64,6 @@ class AnswerStep:
             return Verdict(closed)
         assert target is not None
         text, key = self.answer.text, self.answer.wrapped_key
-        assert key is not None
         if not await requests.record_answer(conn, request_id, text, key, now=now):
             return Verdict(LinkState.USED)
         await audit.record(conn, self.visitor.request_event(request_id, EventKind.ANSWERED, now))

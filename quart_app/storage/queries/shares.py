@@ -60,7 +60,7 @@ async def insert_share(
     *,
     label: str,
     note: str,
-    note_key: str | None,
+    note_key: str,
     ttl: int,
     now: float,
     form_nonce: str | None = None,
