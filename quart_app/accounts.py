@@ -195,7 +195,7 @@ async def set_disabled(services: Services, user_id: int, *, disabled: bool) -> N
     every note and every answer to their requests, so that enabling them again brings back no
     old share, note, answer or link."""
     now = services.clock()
-    async with services.db.transaction() as conn:
+    async with services.db.changing(user_id) as conn:
         await users.set_disabled(conn, user_id, disabled_at=now if disabled else None)
         if disabled:
             await sessions.delete_user_sessions(conn, user_id)
@@ -205,7 +205,6 @@ async def set_disabled(services: Services, user_id: int, *, disabled: bool) -> N
             await share_queries.revoke_every_share(conn, user_id, now=now)
             await requests.revoke_waiting_requests(conn, user_id, now=now)
             await requests.erase_every_answer(conn, user_id)
-    await services.db.announce_change(user_id)
 
 
 async def list_users(services: Services) -> list[User]:

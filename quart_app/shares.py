@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from . import audit, passphrases
@@ -122,15 +121,6 @@ def could_be_share_id(text: str) -> bool:
     return _SHARE_ID.fullmatch(text) is not None
 
 
-@asynccontextmanager
-async def _changing_shares_of(services: Services, owner: User) -> AsyncIterator[Connection]:
-    """A write transaction that changes the owner's shares; once it committed, the owner's
-    live dashboards hear of it, in every process."""
-    async with services.db.transaction() as conn:
-        yield conn
-    await services.db.announce_change(owner.id)
-
-
 async def create_share(services: Services, owner: User, request: ShareRequest) -> CreatedShare:
     """Store the note and issue its links. The caller has checked ``problems_with``."""
     created = await _store(services, owner, request, form_nonce=None)
@@ -161,7 +151,7 @@ async def _store(
             key = await services.derivations.derive(request.passphrase, kdf)
         note = passphrases.seal(note, key, share_id)
     stored = services.note_keys.seal(note, share_id)
-    async with _changing_shares_of(services, owner) as conn:
+    async with services.db.changing(owner.id) as conn:
         if not await queries.insert_share(
             conn,
             share_id,
@@ -195,7 +185,7 @@ async def issue_links(
     checked ``link_problems``."""
     if not could_be_share_id(share_id):
         return None
-    async with _changing_shares_of(services, owner) as conn:
+    async with services.db.changing(owner.id) as conn:
         share = await queries.share_of(conn, owner.id, share_id)
         if share is None:
             return None
@@ -266,7 +256,7 @@ async def revoke_share(services: Services, owner: User, share_id: str) -> bool:
     if not could_be_share_id(share_id):
         return False
     now = services.clock()
-    async with _changing_shares_of(services, owner) as conn:
+    async with services.db.changing(owner.id) as conn:
         share = await queries.share_of(conn, owner.id, share_id, lock=True)
         if share is None:
             return False
@@ -280,7 +270,7 @@ async def revoke_all_links(services: Services, owner: User) -> None:
     of the owner's shares say so, and their notes, which no link can reach now, are erased.
     The links of the owner's requests for secrets nobody answered yet stop working too."""
     now = services.clock()
-    async with _changing_shares_of(services, owner) as conn:
+    async with services.db.changing(owner.id) as conn:
         await record_revocations(conn, owner.id, now=now)
         await users.bump_link_generation(conn, owner.id)
         await queries.revoke_unspent_links(conn, owner.id, now=now)
@@ -293,7 +283,7 @@ async def revoke_link(services: Services, owner: User, token: str) -> LinkState:
     claims = signature_verdict(services.signer, token)
     if isinstance(claims, LinkState):
         return claims
-    async with _changing_shares_of(services, owner) as conn:
+    async with services.db.changing(owner.id) as conn:
         share = await queries.share_of(conn, owner.id, claims.share_id, lock=True)
         if share is None:
             return LinkState.INVALID

@@ -3,14 +3,11 @@ and the API call."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from .. import audit, passphrases, shares
 from ..audit import Visitor
 from ..services import Services
-from ..storage.base import Connection
 from ..storage.queries import requests
 from ..storage.queries.events import EventKind
 from ..storage.queries.requests import SecretRequest
@@ -34,15 +31,6 @@ class AlreadyAsked:
     request: SecretRequest
 
 
-@asynccontextmanager
-async def _changing_requests_of(services: Services, owner: User) -> AsyncIterator[Connection]:
-    """A write transaction that changes the owner's requests; once it committed, the owner's
-    live dashboards hear of it, in every process."""
-    async with services.db.transaction() as conn:
-        yield conn
-    await services.db.announce_change(owner.id)
-
-
 async def create_request(
     services: Services, owner: User, ask: Ask, *, form_nonce: str | None = None
 ) -> CreatedRequest | AlreadyAsked:
@@ -55,7 +43,7 @@ async def create_request(
         kdf, public_key = await _sealing_key(services, ask.passphrase)
     token = services.signer.issue_request(request_id, ttl=ask.ttl)
     claims = services.signer.verify_request(token)
-    async with _changing_requests_of(services, owner) as conn:
+    async with services.db.changing(owner.id) as conn:
         made = await requests.insert_request(
             conn,
             request_id,
@@ -93,7 +81,7 @@ async def revoke_request(services: Services, owner: User, request_id: str) -> bo
     if not could_be_request_id(request_id):
         return False
     now = services.clock()
-    async with _changing_requests_of(services, owner) as conn:
+    async with services.db.changing(owner.id) as conn:
         request = await requests.request_of(conn, owner.id, request_id, lock=True)
         if request is None:
             return False

@@ -119,6 +119,14 @@ class Database(abc.ABC):
         reconnects is sent its list again only if it changed meanwhile; None where the
         backend keeps none."""
 
+    @asynccontextmanager
+    async def changing(self, user_id: int) -> AsyncIterator[Connection]:
+        """A write transaction that changes the user's shares or requests; once it has
+        committed, the user's live views hear of it, in every process."""
+        async with self.transaction() as conn:
+            yield conn
+        await self.announce_change(user_id)
+
     @abc.abstractmethod
     async def announce_change(self, user_id: int) -> None:
         """Tell the watches of every process that the user's shares changed; call it after
